@@ -1,0 +1,62 @@
+"""mfc_nightly: at 02:00 UK time, gate and load what was delivered, rebuild the marts, check them.
+
+Wiring only: each task calls into src/mfc (mfc.nightly) or dbt/ (through Cosmos).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pendulum
+from airflow.sdk import CronTriggerTimetable, Param, dag, task
+from airflow.sdk.exceptions import AirflowFailException
+from cosmos import DbtTaskGroup
+
+from mfc import config, nightly
+
+# dbt reads the warehouse from MFC_DBT_* variables derived from MFC_WAREHOUSE_URL; set them in
+# every process that parses this file (scheduler, dag-processor and each task's worker).
+config.export_dbt_env()
+
+
+@dag(
+    dag_id="mfc_nightly",
+    schedule=CronTriggerTimetable("0 2 * * *", timezone="Europe/London"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="Europe/London"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["mfc", "council", "nightly"],
+    default_args={"owner": "mfc-data-engineering", "retries": 2,
+                  "retry_delay": pendulum.duration(minutes=5)},
+    params={"landing_dir": Param(os.environ.get("MFC_LANDING_DIR", "/data/landing"),
+                                 type="string", description="Folder councils deliver into")},
+    doc_md=__doc__,
+)
+def mfc_nightly():
+    # params and run_id are filled in from the task context by Airflow.
+    @task
+    def discover_submissions(params: dict | None = None) -> list[int]:
+        return nightly.discover(params["landing_dir"])
+
+    @task(max_active_tis_per_dagrun=2)
+    def gate_and_load(submission_id: int, run_id: str | None = None) -> dict:
+        return nightly.gate(submission_id, run_id)
+
+    # Runs when nothing new arrived too (an empty map is 'skipped'), so the marts still rebuild.
+    @task(trigger_rule="none_failed")
+    def summarise_gates(outcomes: list[dict]) -> dict[str, int]:
+        return nightly.summarise(list(outcomes or []))
+
+    @task(retries=0)
+    def gate_marts() -> list[str]:
+        try:
+            return nightly.gate_marts()
+        except nightly.MartGateFailed as failed:
+            raise AirflowFailException(str(failed)) from failed  # retrying cannot fix data
+
+    outcomes = gate_and_load.expand(submission_id=discover_submissions())
+    transform = DbtTaskGroup(group_id="dbt", **nightly.cosmos_configs())
+    summarise_gates(outcomes) >> transform >> gate_marts()
+
+
+mfc_nightly()

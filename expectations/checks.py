@@ -1,0 +1,33 @@
+"""The shape every gate check has: a stable id, a stage, a severity and a plain-English message.
+
+A check wraps one Great Expectations expectation. Its id travels in the expectation's meta so
+results can be matched back; examples name the file, the line as delivered and the values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+BLOCKING = "blocking"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Check:
+    check_id: str
+    table: str | None          # return table the check reads; None for the submission as a whole
+    stage: str                 # file, structure, content, cross-table, cross-submission
+    severity: str              # blocking stops the load; warning is reported only
+    message: str               # what is wrong, in the words a data team uses (DfE wording for rules)
+    columns: tuple[str, ...] = ()  # delivered column names the examples show, in this order
+    # Builds the GX expectation; deferred so that importing the catalogue does not import GX.
+    build: Callable[[], Any] | None = None
+
+    def expectation(self) -> Any:
+        if self.build is None:
+            raise ValueError(f"check {self.check_id} is not a GX check")
+        expectation = self.build()
+        expectation.meta = {"check_id": self.check_id}
+        return expectation

@@ -1,0 +1,57 @@
+"""Gate on the marts before analysts see them: assertions that must hold whatever was loaded.
+
+Inside the warehouse, dbt tests guard each model; these re-check the published marts as a whole
+from outside dbt, so a broken model or a bad join cannot reach analysts silently.
+"""
+
+from __future__ import annotations
+
+from expectations.checks import BLOCKING, Check
+
+
+def _rows(query: str):
+    def build():
+        import great_expectations.expectations as gxe
+
+        return gxe.UnexpectedRowsExpectation(unexpected_rows_query=query)
+
+    return build
+
+
+def _at_least_zero(column: str):
+    def build():
+        import great_expectations.expectations as gxe
+
+        return gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0)
+
+    return build
+
+
+FCT = "fct_missing_incidents"
+AGG = "agg_missing_by_authority_year"
+
+CHECKS: tuple[Check, ...] = (
+    Check("mfc.marts.duration_not_negative", FCT, "content", BLOCKING,
+          "A missing incident ends before it starts (negative duration).",
+          ("DURATION_DAYS",), _at_least_zero("duration_days")),
+    Check("mfc.marts.authority_known", FCT, "cross-table", BLOCKING,
+          "A missing incident's responsible authority is not in dim_authorities.",
+          ("RESPONSIBLE_AUTHORITY_GSS",),
+          _rows("select f.responsible_authority_gss from {batch} f "
+                "where not exists (select 1 from marts.dim_authorities a "
+                "where a.authority_gss = f.responsible_authority_gss)")),
+    Check("mfc.marts.authority_in_force", FCT, "cross-table", BLOCKING,
+          "A missing incident is attributed to an authority not in being in its collection year.",
+          ("RESPONSIBLE_AUTHORITY_GSS", "COLLECTION_YEAR"),
+          _rows("select f.responsible_authority_gss, f.collection_year from {batch} f "
+                "join marts.dim_authorities a on a.authority_gss = f.responsible_authority_gss "
+                "where a.valid_to < make_date(left(f.collection_year, 4)::int + 1, 3, 31) "
+                "or a.valid_from > make_date(left(f.collection_year, 4)::int + 1, 3, 31)")),
+    Check("mfc.marts.totals_agree", AGG, "cross-table", BLOCKING,
+          "Incidents by authority and year do not add up to the incidents fact.",
+          ("AUTHORITY_YEAR_KEY", "INCIDENTS"),
+          _rows("select a.authority_year_key, a.incidents from {batch} a "
+                "where a.incidents <> (select count(*) from marts.fct_missing_incidents f "
+                "where f.responsible_authority_gss = a.authority_gss "
+                "and f.collection_year = a.collection_year)")),
+)

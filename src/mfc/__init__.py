@@ -1,0 +1,1 @@
+"""MFC warehouse: children missing from local-authority care in England and Wales."""

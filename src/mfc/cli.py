@@ -1,0 +1,61 @@
+"""`mfc`: the warehouse's command line (demo, run)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from mfc import config
+
+
+def _run(args: argparse.Namespace) -> int:
+    from mfc import runner
+
+    landing = Path(args.landing)
+    if not landing.is_dir():
+        print(f"mfc run: landing folder {landing} does not exist", file=sys.stderr)
+        return 2
+    state = runner.run_nightly(landing)
+    print(f"mfc_nightly finished: {state}")
+    return 0 if state == "success" else 1
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from mfc import demo
+
+    return demo.main(fresh=args.fresh)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="mfc",
+        description="Warehouse of children missing from local-authority care "
+        "(England and Wales).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser(
+        "demo", help="write synthetic council returns and run the nightly pipeline over them"
+    )
+    demo.add_argument("--fresh", action="store_true",
+                      help="start from an empty warehouse (embedded server only)")
+    demo.set_defaults(handler=_demo)
+
+    run = commands.add_parser(
+        "run", help="run the nightly pipeline once over a landing folder (MFC_WAREHOUSE_URL)"
+    )
+    run.add_argument("--landing", required=True, help="landing folder (see docs/returns/)")
+    run.set_defaults(handler=_run)
+
+    args = parser.parse_args(argv)
+    # Keep third-party chatter (GX progress bars, platform warnings) off the user's terminal.
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    os.environ.setdefault("PYTHONWARNINGS", "ignore")
+    config.state_dir().mkdir(parents=True, exist_ok=True)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

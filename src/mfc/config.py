@@ -1,0 +1,101 @@
+"""Configuration from the environment: one place that knows every MFC_* variable."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+# src/mfc/config.py -> the checkout root, where dags/, dbt/ and expectations/ live.
+_CHECKOUT_ROOT = Path(__file__).resolve().parents[2]
+
+# A fixed key is only acceptable for synthetic data; production sets its own secret.
+DEMO_PSEUDONYMISATION_KEY = "mfc-demo-key-synthetic-data-only"
+
+
+def _path_from_env(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).expanduser().resolve() if value else default
+
+
+def state_dir() -> Path:
+    """Local state: embedded PostgreSQL, Airflow's SQLite metadata, archive of delivered files."""
+    return _path_from_env("MFC_STATE_DIR", Path.cwd() / ".mfc")
+
+
+def dbt_project_dir() -> Path:
+    return _path_from_env("MFC_DBT_PROJECT_DIR", _CHECKOUT_ROOT / "dbt")
+
+
+def dags_dir() -> Path:
+    return _path_from_env("MFC_DAGS_DIR", _CHECKOUT_ROOT / "dags")
+
+
+def archive_dir() -> Path:
+    """Where every delivered file is kept, by submission, whatever its fate."""
+    return _path_from_env("MFC_ARCHIVE_DIR", state_dir() / "archive")
+
+
+def authorities_seed() -> Path:
+    return dbt_project_dir() / "seeds" / "authorities.csv"
+
+
+def warehouse_url() -> str | None:
+    """The warehouse PostgreSQL, e.g. postgresql://user:pw@host:5432/mfc; None: not configured."""
+    return os.environ.get("MFC_WAREHOUSE_URL") or None
+
+
+def require_warehouse_url() -> str:
+    url = warehouse_url()
+    if not url:
+        raise RuntimeError(
+            "MFC_WAREHOUSE_URL is not set: point it at the warehouse PostgreSQL, "
+            "e.g. postgresql://postgres@127.0.0.1:5432/mfc (`mfc demo` starts an embedded one)."
+        )
+    return url
+
+
+def pseudonymisation_key() -> bytes:
+    """Secret for keyed hashes of child identifiers (HMAC-SHA256)."""
+    return os.environ.get("MFC_PSEUDONYMISATION_KEY", DEMO_PSEUDONYMISATION_KEY).encode()
+
+
+@dataclass(frozen=True)
+class DbtTarget:
+    host: str
+    port: int
+    user: str
+    password: str
+    dbname: str
+
+    def as_env(self) -> dict[str, str]:
+        """The variables dbt/profiles.yml reads."""
+        return {
+            "MFC_DBT_HOST": self.host,
+            "MFC_DBT_PORT": str(self.port),
+            "MFC_DBT_USER": self.user,
+            "MFC_DBT_PASSWORD": self.password,
+            "MFC_DBT_DBNAME": self.dbname,
+        }
+
+
+def dbt_target(url: str) -> DbtTarget:
+    """Split a libpq URL into dbt's fields; a Unix-socket host (?host=/dir) is kept as a path."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    parts = conninfo_to_dict(url)
+    return DbtTarget(
+        host=str(parts.get("host") or "127.0.0.1"),
+        port=int(parts.get("port") or 5432),
+        user=str(parts.get("user") or "postgres"),
+        # dbt needs a value; trust and peer authentication ignore it.
+        password=str(parts.get("password") or "unused"),
+        dbname=str(parts.get("dbname") or "postgres"),
+    )
+
+
+def export_dbt_env() -> None:
+    """Give dbt (run by Cosmos in this process or a child) the warehouse from MFC_WAREHOUSE_URL."""
+    url = warehouse_url()
+    if url:
+        os.environ.update(dbt_target(url).as_env())

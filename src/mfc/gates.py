@@ -1,0 +1,179 @@
+"""Run gate checks with Great Expectations and turn their results into dq.check_results rows."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+
+from expectations.checks import Check
+from mfc.warehouse import sqlalchemy_url
+
+MAX_EXAMPLES = 20
+
+
+@dataclass
+class CheckResult:
+    check: Check
+    result: str                     # PASS, WARNING, FAIL, NOT_RUN
+    unexpected_count: int | None = None
+    checked_count: int | None = None
+    examples: list[dict[str, Any]] = field(default_factory=list)
+    message: str | None = None      # overrides check.message (e.g. to say why NOT_RUN)
+
+    @property
+    def failed(self) -> bool:
+        return self.result == "FAIL"
+
+    @property
+    def blocks(self) -> bool:
+        return self.failed and self.check.severity == "blocking"
+
+
+def outcome(check: Check, unexpected: int, checked: int | None,
+            examples: list[dict[str, Any]]) -> CheckResult:
+    if unexpected == 0:
+        return CheckResult(check, "PASS", 0, checked)
+    result = "FAIL" if check.severity == "blocking" else "WARNING"
+    return CheckResult(check, result, unexpected, checked, examples[:MAX_EXAMPLES])
+
+
+def not_run(checks: tuple[Check, ...], reason: str) -> list[CheckResult]:
+    return [CheckResult(c, "NOT_RUN", message=f"Not run: {reason}") for c in checks]
+
+
+def describe(result: CheckResult) -> str:
+    """One line per example a data team can act on: file, line, column and value."""
+    lines = [f"{result.check.check_id} {result.result}: {result.message or result.check.message}"]
+    for ex in result.examples:
+        values = ", ".join(f"{col} {val!r}" for col, val in ex.get("values", {}).items())
+        where = f"{ex['file']} line {ex['line']}" if ex.get("line") else ex["file"]
+        lines.append(f"    {where}: {values}" if values else f"    {where}")
+    return "\n".join(lines)
+
+
+def _examples(check: Check, file_name: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    examples = []
+    for row in rows[:MAX_EXAMPLES]:
+        values = {col: row.get(col.lower()) for col in check.columns}
+        examples.append({"file": file_name, "line": row.get("line_no"), "values": values})
+    return examples
+
+
+def _from_gx(check: Check, file_name: str, checked: int, gx_result: Any) -> CheckResult:
+    if gx_result.exception_info and gx_result.exception_info.get("raised_exception"):
+        # A check that cannot run is a defect in the check, not in the data: stop loudly.
+        raise RuntimeError(
+            f"check {check.check_id} could not run: {gx_result.exception_info['exception_message']}"
+        )
+    details = gx_result.result or {}
+    kind = gx_result.expectation_config.type
+    if kind == "expect_table_columns_to_match_set":
+        missing = sorted(details.get("details", {}).get("mismatched", {}).get("missing", []))
+        examples = [{"file": file_name, "line": 1, "values": {c.upper(): None}} for c in missing]
+        result = outcome(check, len(missing), None, examples)
+        if missing:
+            result.message = (
+                f"{file_name} lacks the DfE column(s) {', '.join(c.upper() for c in missing)}; "
+                f"{check.message}"
+            )
+        return result
+    if kind == "unexpected_rows_expectation":
+        rows = details.get("details", {}).get("unexpected_rows", [])
+        return outcome(check, int(details.get("observed_value") or 0), checked,
+                       _examples(check, file_name, rows))
+    rows = details.get("unexpected_index_list") or []
+    return outcome(check, int(details.get("unexpected_count") or 0), checked,
+                   _examples(check, file_name, rows))
+
+
+def validate_tables(
+    url: str,
+    submission_id: int,
+    checks: tuple[Check, ...],
+    columns_by_table: dict[str, list[str]],
+    file_names: dict[str, str],
+    row_counts: dict[str, int],
+) -> list[CheckResult]:
+    """Validate each table's landing rows of one submission with the checks that read it."""
+    import great_expectations as gx
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = gx.data_context.types.base.ProgressBarsConfig(globally=False)
+    source = context.data_sources.add_sql("warehouse", connection_string=sqlalchemy_url(url))
+    results = []
+    for table, columns in columns_by_table.items():
+        table_checks = [c for c in checks if c.table == table]
+        if not table_checks:
+            continue
+        selected = ", ".join(["submission_id", "line_no", *(c.lower() for c in columns)])
+        asset = source.add_query_asset(
+            f"council_{table}",
+            query=f"select {selected} from landing.council_{table} "
+            f"where submission_id = {int(submission_id)}",
+        )
+        suite = context.suites.add(gx.ExpectationSuite(f"council_{table}_{checks[0].stage}"))
+        for check in table_checks:
+            suite.add_expectation(check.expectation())
+        validation = context.validation_definitions.add(
+            gx.ValidationDefinition(
+                name=f"council_{table}_{submission_id}",
+                data=asset.add_batch_definition_whole_table("submission"),
+                suite=suite,
+            )
+        )
+        run = validation.run(
+            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["line_no"]}
+        )
+        by_id = {r.expectation_config.meta["check_id"]: r for r in run.results}
+        for check in table_checks:
+            results.append(
+                _from_gx(check, file_names[table], row_counts[table], by_id[check.check_id])
+            )
+    return results
+
+
+def store(conn: psycopg.Connection, submission_id: int, run_id: str,
+          results: list[CheckResult]) -> None:
+    with conn.cursor() as cur:
+        cur.executemany(
+            """
+            insert into dq.check_results (submission_id, run_id, check_id, table_name, stage,
+                severity, result, unexpected_count, checked_count, message, examples)
+            values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+            """,
+            [
+                (
+                    submission_id, run_id, r.check.check_id, r.check.table, r.check.stage,
+                    r.check.severity, r.result, r.unexpected_count, r.checked_count,
+                    r.message or r.check.message, json.dumps(r.examples, default=str),
+                )
+                for r in results
+            ],
+        )
+
+
+def validate_marts(url: str, checks: tuple[Check, ...]) -> list[CheckResult]:
+    """Validate whole mart tables (schema marts) with the checks that name them."""
+    import great_expectations as gx
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = gx.data_context.types.base.ProgressBarsConfig(globally=False)
+    source = context.data_sources.add_sql("warehouse", connection_string=sqlalchemy_url(url))
+    results = []
+    for table in dict.fromkeys(c.table for c in checks):
+        table_checks = [c for c in checks if c.table == table]
+        asset = source.add_table_asset(table, table_name=table, schema_name="marts")
+        suite = context.suites.add(gx.ExpectationSuite(f"marts_{table}"))
+        for check in table_checks:
+            suite.add_expectation(check.expectation())
+        validation = context.validation_definitions.add(gx.ValidationDefinition(
+            name=f"marts_{table}", data=asset.add_batch_definition_whole_table("all"), suite=suite,
+        ))
+        run = validation.run(result_format={"result_format": "SUMMARY"})
+        by_id = {r.expectation_config.meta["check_id"]: r for r in run.results}
+        for check in table_checks:
+            results.append(_from_gx(check, f"marts.{table}", None, by_id[check.check_id]))
+    return results

@@ -1,0 +1,145 @@
+"""Deliveries in the landing folder: find them, fingerprint them, archive them, register them.
+
+Layout (docs/returns/council.md): <landing>/council/<authority>/<collection-year>/<table>.csv,
+where <authority> is a GSS code, DfE code or name and <collection-year> is like 2023-24.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+from mfc import config
+from mfc.geography import AuthorityRegister, UnknownAuthority
+from mfc.returns.council import TABLES, CollectionYear
+
+
+@dataclass(frozen=True)
+class DeliveredFile:
+    path: Path
+    sha256: str
+    bytes: int
+
+    @property
+    def table_name(self) -> str | None:
+        """The return table this file is, by its name; None for a file we do not recognise."""
+        for table in TABLES:
+            if self.path.name.lower() == table.file_name:
+                return table.name
+        return None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    source: str
+    folder: Path
+    authority_as_delivered: str
+    collection_year: str
+    files: tuple[DeliveredFile, ...]
+
+    @property
+    def fileset_sha256(self) -> str:
+        """One fingerprint for the set: the same bytes under the same names give the same value."""
+        digest = hashlib.sha256()
+        for f in sorted(self.files, key=lambda f: f.path.name.lower()):
+            digest.update(f"{f.path.name.lower()}\0{f.sha256}\n".encode())
+        return digest.hexdigest()
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def discover(landing_dir: Path) -> list[Delivery]:
+    """Every council delivery folder under the landing folder, in a stable order."""
+    deliveries = []
+    for folder in sorted((landing_dir / "council").glob("*/*")):
+        if not folder.is_dir():
+            continue
+        files = tuple(
+            DeliveredFile(p, sha256_of(p), p.stat().st_size)
+            for p in sorted(folder.iterdir())
+            if p.is_file() and not p.name.startswith(".")
+        )
+        if files:
+            deliveries.append(
+                Delivery("council", folder, folder.parent.name, folder.name, files)
+            )
+    return deliveries
+
+
+def resolve(delivery: Delivery, register: AuthorityRegister) -> tuple[str | None, CollectionYear | None]:
+    """The authority's GSS code and the collection year, or None where the folder names neither."""
+    try:
+        year = CollectionYear.parse(delivery.collection_year)
+    except ValueError:
+        return None, None
+    try:
+        authority = register.resolve(delivery.authority_as_delivered, on=year.end)
+    except UnknownAuthority:
+        return None, year
+    return authority.gss_code, year
+
+
+def register(conn: psycopg.Connection, delivery: Delivery, authorities: AuthorityRegister) -> int | None:
+    """Record a delivery and archive its files; None when the same files were registered before."""
+    gss, year = resolve(delivery, authorities)
+    with conn.transaction():
+        row = conn.execute(
+            """
+            insert into audit.submissions (source, authority_as_delivered, authority_gss,
+                collection_year, period_start, period_end, fileset_sha256, landing_path)
+            values (%s, %s, %s, %s, %s, %s, %s, %s)
+            on conflict do nothing
+            returning submission_id
+            """,
+            (
+                delivery.source, delivery.authority_as_delivered, gss,
+                year.label if year else delivery.collection_year,
+                year.start if year else None, year.end if year else None,
+                delivery.fileset_sha256, str(delivery.folder),
+            ),
+        ).fetchone()
+        if row is None:
+            return None
+        submission_id = row[0]
+        archive = config.archive_dir() / str(submission_id)
+        archive.mkdir(parents=True, exist_ok=True)
+        for f in delivery.files:
+            kept = archive / f.path.name
+            shutil.copy2(f.path, kept)
+            if sha256_of(kept) != f.sha256:
+                raise OSError(f"archived copy of {f.path} does not match its checksum")
+            conn.execute(
+                """
+                insert into audit.submission_files
+                    (submission_id, file_name, table_name, sha256, bytes, archived_path)
+                values (%s, %s, %s, %s, %s, %s)
+                """,
+                (submission_id, f.path.name, f.table_name, f.sha256, f.bytes, str(kept)),
+            )
+    return submission_id
+
+
+def register_all(url: str, landing_dir: Path) -> list[int]:
+    """Register new deliveries; return every submission still waiting for its gate.
+
+    Submissions left 'received' by an interrupted run are returned too, so they are finished.
+    """
+    authorities = AuthorityRegister.from_seed()
+    with psycopg.connect(url) as conn:
+        for delivery in discover(landing_dir):
+            register(conn, delivery, authorities)
+        rows = conn.execute(
+            "select submission_id from audit.submissions where status = 'received' "
+            "order by submission_id"
+        ).fetchall()
+    return [r[0] for r in rows]

@@ -1,0 +1,281 @@
+"""Gate and load one council submission: landing (COPY) -> checks -> raw, or quarantine.
+
+A submission is loaded whole or not at all: promotion to raw, the status change and the check
+results are one transaction. Files are parsed by PostgreSQL COPY, never row by row in Python.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from expectations import council as council_checks
+from expectations.checks import Check
+from mfc import config, gates
+from mfc.gates import CheckResult
+from mfc.geography import AuthorityRegister, UnknownAuthority
+from mfc.pseudonymise import hmac_pads
+from mfc.returns.council import TABLES, CollectionYear, Table, normalise_column
+
+
+class FileProblem(Exception):
+    """A delivered file that cannot be read; the message names file and line."""
+
+
+@dataclass
+class Outcome:
+    submission_id: int
+    status: str
+    failed_checks: list[str]
+
+    def as_dict(self) -> dict:
+        return {"submission_id": self.submission_id, "status": self.status,
+                "failed_checks": self.failed_checks}
+
+
+def _check(check_id: str) -> Check:
+    return next(c for c in council_checks.ALL if c.check_id == check_id)
+
+
+def _submission_checks(authority: str, year_label: str, authority_gss: str | None) -> list[CheckResult]:
+    year_check, authority_check = _check("mfc.submission.year"), _check("mfc.authority.known")
+    try:
+        year = CollectionYear.parse(year_label)
+    except ValueError as err:
+        return [
+            CheckResult(year_check, "FAIL", 1, 1, [{"file": f"folder {year_label}"}],
+                        f"{err}. {year_check.message}"),
+            CheckResult(authority_check, "NOT_RUN",
+                        message="Not run: the collection year is not known."),
+        ]
+    results = [CheckResult(year_check, "PASS", 0, 1)]
+    if authority_gss:
+        return [*results, CheckResult(authority_check, "PASS", 0, 1)]
+    try:
+        AuthorityRegister.from_seed().resolve(authority, on=year.end)
+        reason = "resolved only now"  # the register changed since registration
+    except UnknownAuthority as err:
+        reason = str(err)
+    return [*results, CheckResult(authority_check, "FAIL", 1, 1,
+                                  [{"file": f"folder {authority}"}],
+                                  f"{reason} {authority_check.message}")]
+
+
+def read_columns(path: Path) -> list[str]:
+    """The column names on line 1, normalised; FileProblem if there are none to read."""
+    with path.open("rb") as stream:
+        first = stream.readline()
+    if not first.strip():
+        raise FileProblem(f"{path.name} is empty" if not first else f"{path.name} line 1 is blank")
+    try:
+        text = first.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise FileProblem(f"{path.name} line 1 is not UTF-8 text ({err.reason} at byte "
+                          f"{err.start})") from err
+    columns = [normalise_column(c) for c in next(csv.reader(io.StringIO(text)))]
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        raise FileProblem(f"{path.name} line 1 names column(s) {', '.join(repeated)} twice")
+    return columns
+
+
+def copy_to_landing(conn: psycopg.Connection, submission_id: int, table: Table,
+                    path: Path) -> list[str]:
+    """COPY a delivered file into its landing table; return the DfE columns it delivered."""
+    columns = read_columns(path)
+    fields = [sql.Identifier(f"c{i}") for i in range(len(columns))]
+    try:
+        with conn.transaction():
+            conn.execute(sql.SQL(
+                "create temp table delivered (line_no integer generated always as identity, {})"
+            ).format(sql.SQL(", ").join(sql.SQL("{} text").format(f) for f in fields)))
+            copy = sql.SQL(
+                "copy delivered ({}) from stdin (format csv, header true, encoding 'UTF8')"
+            ).format(sql.SQL(", ").join(fields))
+            with conn.cursor().copy(copy) as stream, path.open("rb") as source:
+                for block in iter(lambda: source.read(1 << 20), b""):
+                    stream.write(block)
+            known = [(col, fields[i]) for i, col in enumerate(columns) if col in table.columns]
+            conn.execute(sql.SQL(
+                "insert into {} (submission_id, line_no, {}) "
+                "select %s, line_no + 1, {} from delivered"  # line 1 holds the column names
+            ).format(
+                sql.SQL(table.landing_table),
+                sql.SQL(", ").join(sql.Identifier(col.lower()) for col, _ in known),
+                sql.SQL(", ").join(sql.SQL("nullif(btrim({}), '')").format(f) for _, f in known),
+            ), (submission_id,))
+            conn.execute("drop table delivered")
+    except psycopg.errors.DataError as err:
+        raise FileProblem(f"{path.name} {_copy_line(err)}{err.diag.message_primary}") from err
+    return [col for col in columns if col in table.columns]
+
+
+def _copy_line(err: psycopg.Error) -> str:
+    """'line N: ' from COPY's error context ('COPY delivered, line 5, column c2: ...')."""
+    context = err.diag.context or ""
+    if ", line " in context:
+        number = context.split(", line ", 1)[1].split(",", 1)[0].split(":", 1)[0]
+        return f"line {number}: "
+    return ""
+
+
+def _land_files(conn: psycopg.Connection, submission_id: int) -> tuple[list[CheckResult], dict]:
+    files = conn.execute(
+        "select table_name, file_name, archived_path from audit.submission_files "
+        "where submission_id = %s and table_name is not null", (submission_id,),
+    ).fetchall()
+    by_table = {t: (name, Path(path)) for t, name, path in files}
+    absent = [t.file_name for t in TABLES if t.name not in by_table]
+    present_check, readable_check = _check("mfc.file.present"), _check("mfc.file.readable")
+    results = [gates.outcome(present_check, len(absent), len(TABLES),
+                             [{"file": name, "values": {}} for name in absent])]
+    landed, problems = {}, []
+    for table in TABLES:
+        if table.name not in by_table:
+            continue
+        name, archived = by_table[table.name]
+        try:
+            columns = copy_to_landing(conn, submission_id, table, archived)
+        except FileProblem as problem:
+            problems.append({"file": name, "values": {}, "problem": str(problem)})
+            continue
+        conn.execute(
+            "update audit.submission_files set columns_delivered = %s "
+            "where submission_id = %s and file_name = %s", (read_columns(archived), submission_id, name),
+        )
+        landed[table.name] = (name, columns)
+    readable = gates.outcome(readable_check, len(problems), len(by_table), problems)
+    if problems:
+        readable.message = "; ".join(p["problem"] for p in problems) + ". " + readable_check.message
+    results.append(readable)
+    return results, landed
+
+
+PROMOTE = {
+    "header": """
+        insert into raw.council_header
+            (submission_id, line_no, child_key, upn_key, sex, dob, ethnic, mother, mc_dob)
+        select submission_id, line_no,
+               landing.keyed_hash(%(gss)s || ':' || child, %(ik)s, %(ok)s),
+               landing.keyed_hash(upper(upn), %(ik)s, %(ok)s),
+               sex, landing.to_date_uk(dob), ethnic, mother, landing.to_date_uk(mc_dob)
+        from landing.council_header where submission_id = %(sid)s""",
+    "episodes": """
+        insert into raw.council_episodes
+            (submission_id, line_no, child_key, decom, rne, ls, cin, place, place_provider, dec,
+             rec, reason_place_change, home_postcode_district, placement_postcode_district, urn)
+        select submission_id, line_no,
+               landing.keyed_hash(%(gss)s || ':' || child, %(ik)s, %(ok)s),
+               landing.to_date_uk(decom), rne, ls, cin, place, place_provider,
+               landing.to_date_uk(dec), rec, reason_place_change,
+               landing.postcode_district(home_post), landing.postcode_district(pl_post), urn
+        from landing.council_episodes where submission_id = %(sid)s""",
+    "missing": """
+        insert into raw.council_missing
+            (submission_id, line_no, child_key, dob, missing_type, mis_start, mis_end)
+        select submission_id, line_no,
+               landing.keyed_hash(%(gss)s || ':' || child, %(ik)s, %(ok)s),
+               landing.to_date_uk(dob), missing, landing.to_date_uk(mis_start),
+               landing.to_date_uk(mis_end)
+        from landing.council_missing where submission_id = %(sid)s""",
+}
+
+
+def _promote(conn: psycopg.Connection, submission_id: int, gss: str, year: str) -> str:
+    """Typed, pseudonymised rows into raw; the newest loaded submission per authority-year wins."""
+    inner, outer = hmac_pads(config.pseudonymisation_key())
+    params = {"sid": submission_id, "gss": gss, "ik": inner, "ok": outer}
+    for statement in PROMOTE.values():
+        conn.execute(statement, params)
+    conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"council:{gss}:{year}",))
+    newer = conn.execute(
+        "select min(submission_id) from audit.submissions where source = 'council' "
+        "and authority_gss = %s and collection_year = %s and status = 'loaded' "
+        "and submission_id > %s", (gss, year, submission_id),
+    ).fetchone()[0]
+    if newer is not None:
+        _set_status(conn, submission_id, "superseded", superseded_by=newer)
+        return "superseded"
+    conn.execute(
+        "update audit.submissions set status = 'superseded', superseded_by = %s, "
+        "status_changed_at = now() where source = 'council' and authority_gss = %s "
+        "and collection_year = %s and status = 'loaded' and submission_id < %s",
+        (submission_id, gss, year, submission_id),
+    )
+    _set_status(conn, submission_id, "loaded")
+    return "loaded"
+
+
+def _set_status(conn: psycopg.Connection, submission_id: int, status: str,
+                superseded_by: int | None = None) -> None:
+    conn.execute(
+        "update audit.submissions set status = %s, superseded_by = %s, status_changed_at = now() "
+        "where submission_id = %s", (status, superseded_by, submission_id),
+    )
+
+
+def _clear_landing(conn: psycopg.Connection, submission_id: int) -> None:
+    # Landing holds identifiers as delivered: keep them no longer than the gate needs them.
+    for table in TABLES:
+        conn.execute(sql.SQL("delete from {} where submission_id = %s").format(
+            sql.SQL(table.landing_table)), (submission_id,))
+
+
+def _row_counts(conn: psycopg.Connection, submission_id: int) -> dict[str, int]:
+    return {
+        t.name: conn.execute(sql.SQL("select count(*) from {} where submission_id = %s").format(
+            sql.SQL(t.landing_table)), (submission_id,)).fetchone()[0]
+        for t in TABLES
+    }
+
+
+def gate_and_load(url: str, submission_id: int, run_id: str) -> Outcome:
+    """Check one registered submission and load it whole, or quarantine it whole."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "select status, authority_as_delivered, collection_year, authority_gss "
+            "from audit.submissions where submission_id = %s", (submission_id,),
+        ).fetchone()
+        if row is None:
+            raise LookupError(f"no submission {submission_id} in audit.submissions")
+        status, authority, year, gss = row
+        if status != "received":  # already decided by an earlier run: nothing to do
+            return Outcome(submission_id, status, [])
+        with conn.transaction():
+            _clear_landing(conn, submission_id)  # rows left by an interrupted run
+        results = _submission_checks(authority, year, gss)
+        file_results, landed = _land_files(conn, submission_id)
+        conn.commit()
+        results += file_results
+        content_checks = council_checks.CONTENT
+        if any(r.blocks for r in results) or len(landed) < len(TABLES):
+            results += gates.not_run(council_checks.STRUCTURE + content_checks,
+                                     "the submission or its files failed the file checks.")
+        else:
+            counts = _row_counts(conn, submission_id)
+            names = {t: name for t, (name, _) in landed.items()}
+            columns = {t: cols for t, (_, cols) in landed.items()}
+            structure = gates.validate_tables(url, submission_id, council_checks.STRUCTURE,
+                                              columns, names, counts)
+            results += structure
+            if any(r.blocks for r in structure):
+                results += gates.not_run(content_checks, "DfE columns are missing (see "
+                                         "the structure checks).")
+            else:
+                results += gates.validate_tables(url, submission_id, content_checks,
+                                                 columns, names, counts)
+        failed = [r.check.check_id for r in results if r.blocks]
+        with conn.transaction():
+            gates.store(conn, submission_id, run_id, results)
+            if failed:
+                _set_status(conn, submission_id, "quarantined")
+                status = "quarantined"
+            else:
+                status = _promote(conn, submission_id, gss, year)
+            _clear_landing(conn, submission_id)
+    return Outcome(submission_id, status, failed)

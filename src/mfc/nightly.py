@@ -1,0 +1,87 @@
+"""The steps of the nightly refresh, as plain functions the DAG (dags/mfc_nightly.py) wires up."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from mfc import config, landing, load, warehouse
+
+log = logging.getLogger(__name__)
+
+
+class MartGateFailed(RuntimeError):
+    """The marts broke an assertion: analysts must not see this build."""
+
+
+def discover(landing_dir: str) -> list[int]:
+    """Make sure the warehouse tables exist, register new deliveries, return those to gate."""
+    url = config.require_warehouse_url()
+    folder = Path(landing_dir)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"landing folder {folder} does not exist")
+    warehouse.ensure_schema(url)
+    waiting = landing.register_all(url, folder)
+    log.info("%d submission(s) to gate from %s", len(waiting), folder)
+    return waiting
+
+
+def gate(submission_id: int, run_id: str) -> dict[str, Any]:
+    """Gate one submission; a quarantine is an outcome, not a task failure."""
+    outcome = load.gate_and_load(config.require_warehouse_url(), submission_id, run_id)
+    log.info("submission %s: %s %s", submission_id, outcome.status,
+             ", ".join(outcome.failed_checks))
+    return outcome.as_dict()
+
+
+def summarise(outcomes: list[dict[str, Any]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        counts[outcome["status"]] = counts.get(outcome["status"], 0) + 1
+        if outcome["status"] == "quarantined":
+            log.warning("submission %s quarantined: failed %s", outcome["submission_id"],
+                        ", ".join(outcome["failed_checks"]))
+    return counts
+
+
+def gate_marts() -> list[str]:
+    """Validate the marts with GX; raise MartGateFailed naming every failed check."""
+    from expectations import marts
+    from mfc import gates
+
+    url = config.require_warehouse_url()
+    results = gates.validate_marts(url, marts.CHECKS)
+    failures = [gates.describe(r) for r in results if r.failed]
+    if failures:
+        raise MartGateFailed("mart checks failed:\n" + "\n".join(failures))
+    return [r.check.check_id for r in results]
+
+
+def cosmos_configs() -> dict[str, Any]:
+    """Arguments for Cosmos' DbtTaskGroup: the dbt project, its profile and how to run dbt."""
+    from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
+    from cosmos.constants import InvocationMode, LoadMode, TestBehavior
+
+    project_dir = config.dbt_project_dir()
+    # dbt beside this interpreter: the venv's, whether or not it is on PATH.
+    dbt = str(Path(sys.executable).parent / "dbt")
+    return {
+        "project_config": ProjectConfig(dbt_project_path=project_dir, install_dbt_deps=False),
+        "profile_config": ProfileConfig(
+            profile_name="mfc", target_name="warehouse",
+            profiles_yml_filepath=project_dir / "profiles.yml",
+        ),
+        "execution_config": ExecutionConfig(
+            invocation_mode=InvocationMode.DBT_RUNNER, dbt_executable_path=dbt
+        ),
+        "render_config": RenderConfig(
+            load_method=LoadMode.DBT_LS, test_behavior=TestBehavior.BUILD,
+            # dbt ls in a subprocess keeps its listing out of the task logs and the terminal.
+            invocation_mode=InvocationMode.SUBPROCESS, dbt_executable_path=dbt,
+            # A relationships test must wait for both tables, not run with the first one built.
+            should_detach_multiple_parents_tests=True,
+        ),
+        "operator_args": {"install_deps": False},
+    }

@@ -1,0 +1,1 @@
+"""Specifications of the returns the warehouse accepts (see docs/returns/)."""

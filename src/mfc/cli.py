@@ -17,8 +17,13 @@ def _run(args: argparse.Namespace) -> int:
     if not landing.is_dir():
         print(f"mfc run: landing folder {landing} does not exist", file=sys.stderr)
         return 2
-    state = runner.run_nightly(landing)
+    log = None if args.verbose else runner.default_log_path()
+    if log:
+        print(f"Running mfc_nightly over {landing}; task logs: {log}")
+    state = runner.run_nightly(landing, log)
     print(f"mfc_nightly finished: {state}")
+    if state != "success" and log:
+        print(f"See the task logs in {log}", file=sys.stderr)
     return 0 if state == "success" else 1
 
 
@@ -47,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         "run", help="run the nightly pipeline once over a landing folder (MFC_WAREHOUSE_URL)"
     )
     run.add_argument("--landing", required=True, help="landing folder (see docs/returns/)")
+    run.add_argument("--verbose", action="store_true",
+                     help="show Airflow's and dbt's task logs on the terminal")
     run.set_defaults(handler=_run)
 
     args = parser.parse_args(argv)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 
 import psycopg
 
@@ -25,10 +26,13 @@ def main(fresh: bool = False) -> int:
     returns = demo_data.generate()
     demo_data.write(landing, returns)
     print(f"Wrote {len(returns)} synthetic council returns to {landing}")
-    print("Running mfc_nightly (Airflow dag.test(): gate -> load -> dbt -> mart checks) ...")
-    state_of_run = runner.run_nightly(landing)
+    log = runner.default_log_path()
+    print("Running mfc_nightly through Airflow (dag.test): gate -> load -> dbt -> mart checks")
+    print(f"  task logs: {log}")
+    state_of_run = runner.run_nightly(landing, log)
     print(f"mfc_nightly finished: {state_of_run}\n")
     if state_of_run != "success":
+        print(f"The run failed: see {log}", file=sys.stderr)
         return 1
     with psycopg.connect(url) as conn:
         print(results_table(conn))

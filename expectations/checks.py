@@ -20,7 +20,7 @@ class Check:
     table: str | None          # return table the check reads; None for the submission as a whole
     stage: str                 # file, structure, content, cross-table, cross-submission
     severity: str              # blocking stops the load; warning is reported only
-    message: str               # what is wrong, in the words a data team uses (DfE wording for rules)
+    message: str               # what is wrong, as a data team says it (DfE wording for rules)
     columns: tuple[str, ...] = ()  # delivered column names the examples show, in this order
     # Builds the GX expectation; deferred so that importing the catalogue does not import GX.
     build: Callable[[], Any] | None = None

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
-from urllib.parse import urlsplit
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest

@@ -117,9 +117,8 @@ def test_each_content_check_fails_on_its_bad_row(warehouse_url, tmp_path, check_
     failed = results[check_id]
     assert failed["result"] == "FAIL"
     first = failed["examples"][0]
-    assert (first["file"], first["line"], first["values"]) == (
-        {"header": "header.csv", "episodes": "episodes.csv"}.get(check_id.split(".")[1], "missing.csv")
-        if check_id.startswith("mfc.") else "missing.csv", line, values)
+    table = check_id.split(".")[1] if check_id.startswith("mfc.") else "missing"
+    assert (first["file"], first["line"], first["values"]) == (f"{table}.csv", line, values)
     # Nothing of a quarantined submission reaches raw, and landing is emptied.
     assert query(warehouse_url, "select count(*) from raw.council_missing") == [(0,)]
     assert query(warehouse_url, "select count(*) from landing.council_missing") == [(0,)]

@@ -33,6 +33,14 @@ def _demo(args: argparse.Namespace) -> int:
     return demo.main(fresh=args.fresh)
 
 
+def _stop(args: argparse.Namespace) -> int:
+    from mfc import warehouse
+
+    stopped = warehouse.stop_embedded()
+    print("Embedded PostgreSQL stopped." if stopped else "No embedded PostgreSQL is running.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="mfc",
@@ -55,6 +63,9 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--verbose", action="store_true",
                      help="show Airflow's and dbt's task logs on the terminal")
     run.set_defaults(handler=_run)
+
+    stop = commands.add_parser("stop", help="stop the embedded PostgreSQL that `mfc demo` started")
+    stop.set_defaults(handler=_stop)
 
     args = parser.parse_args(argv)
     # Keep third-party chatter (GX progress bars, platform warnings) off the user's terminal.

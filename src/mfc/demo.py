@@ -15,7 +15,8 @@ def main(fresh: bool = False) -> int:
     state = config.state_dir()
     landing = state / "demo-landing"
     url = config.warehouse_url()
-    if url is None:
+    embedded = url is None
+    if embedded:
         if fresh:
             shutil.rmtree(state / "pgdata", ignore_errors=True)
             shutil.rmtree(config.archive_dir(), ignore_errors=True)
@@ -37,7 +38,7 @@ def main(fresh: bool = False) -> int:
     with psycopg.connect(url) as conn:
         print(results_table(conn))
         print(quarantine_report(conn))
-    print(connection_help(url))
+    print(connection_help(url, embedded))
     return 0
 
 
@@ -83,10 +84,13 @@ def quarantine_report(conn: psycopg.Connection) -> str:
     return "\n".join(lines) + "\n"
 
 
-def connection_help(url: str) -> str:
-    return (
-        "Look at the warehouse with psql:\n"
-        f"  psql '{url}'\n"
-        "  e.g. select * from marts.agg_missing_by_authority_year;\n"
-        "       select * from dq.check_results where result = 'FAIL';\n"
-    )
+def connection_help(url: str, embedded: bool) -> str:
+    lines = [
+        "Look at the warehouse with psql:",
+        f"  psql '{url}'",
+        "  e.g. select * from marts.agg_missing_by_authority_year;",
+        "       select * from dq.check_results where result = 'FAIL';",
+    ]
+    if embedded:
+        lines.append("The embedded PostgreSQL keeps running for that; `mfc stop` stops it.")
+    return "\n".join(lines) + "\n"

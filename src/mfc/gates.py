@@ -132,9 +132,10 @@ def validate_tables(
                 suite=suite,
             )
         )
-        run = validation.run(
-            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["line_no"]}
-        )
+        # COMPLETE with line_no as the index: failing rows come back with their line numbers.
+        run = validation.run(result_format={
+            "result_format": "COMPLETE", "unexpected_index_column_names": ["line_no"],
+        })
         by_id = {r.expectation_config.meta["check_id"]: r for r in run.results}
         for check in table_checks:
             results.append(

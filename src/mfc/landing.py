@@ -76,7 +76,9 @@ def discover(landing_dir: Path) -> list[Delivery]:
     return deliveries
 
 
-def resolve(delivery: Delivery, register: AuthorityRegister) -> tuple[str | None, CollectionYear | None]:
+def resolve(
+    delivery: Delivery, register: AuthorityRegister
+) -> tuple[str | None, CollectionYear | None]:
     """The authority's GSS code and the collection year, or None where the folder names neither."""
     try:
         year = CollectionYear.parse(delivery.collection_year)
@@ -89,7 +91,9 @@ def resolve(delivery: Delivery, register: AuthorityRegister) -> tuple[str | None
     return authority.gss_code, year
 
 
-def register(conn: psycopg.Connection, delivery: Delivery, authorities: AuthorityRegister) -> int | None:
+def register(
+    conn: psycopg.Connection, delivery: Delivery, authorities: AuthorityRegister
+) -> int | None:
     """Record a delivery and archive its files; None when the same files were registered before."""
     gss, year = resolve(delivery, authorities)
     with conn.transaction():

@@ -42,7 +42,9 @@ def _check(check_id: str) -> Check:
     return next(c for c in council_checks.ALL if c.check_id == check_id)
 
 
-def _submission_checks(authority: str, year_label: str, authority_gss: str | None) -> list[CheckResult]:
+def _submission_checks(
+    authority: str, year_label: str, authority_gss: str | None
+) -> list[CheckResult]:
     year_check, authority_check = _check("mfc.submission.year"), _check("mfc.authority.known")
     try:
         year = CollectionYear.parse(year_label)
@@ -146,7 +148,8 @@ def _land_files(conn: psycopg.Connection, submission_id: int) -> tuple[list[Chec
             continue
         conn.execute(
             "update audit.submission_files set columns_delivered = %s "
-            "where submission_id = %s and file_name = %s", (read_columns(archived), submission_id, name),
+            "where submission_id = %s and file_name = %s",
+            (read_columns(archived), submission_id, name),
         )
         landed[table.name] = (name, columns)
     readable = gates.outcome(readable_check, len(problems), len(by_table), problems)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import signal
+import time
 from importlib import resources
 from pathlib import Path
 
@@ -58,3 +60,19 @@ def start_embedded(state: Path | None = None, database: str = "mfc") -> str:
             conn.execute(psycopg.sql.SQL("create database {}").format(
                 psycopg.sql.Identifier(database)))
     return server.get_uri(database=database)
+
+
+def stop_embedded(state: Path | None = None, timeout: float = 30) -> bool:
+    """Stop the embedded server under the state folder (fast shutdown); False if none runs."""
+    pid_file = (state or config.state_dir()) / "pgdata" / "postmaster.pid"
+    if not pid_file.exists():
+        return False
+    pid = int(pid_file.read_text().split()[0])
+    try:
+        os.kill(pid, signal.SIGINT)  # PostgreSQL's "fast" shutdown
+    except ProcessLookupError:
+        return False
+    deadline = time.monotonic() + timeout
+    while pid_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return not pid_file.exists()

@@ -1,0 +1,173 @@
+"""mfc_nightly end to end with dag.test(): real Airflow, Cosmos, dbt, GX and PostgreSQL.
+
+The demo's synthetic returns have known answers (mfc.demo_data): the marts must equal them
+exactly, the spoiled return must be quarantined, and a second run must change nothing.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import query
+
+from mfc import config, demo_data, nightly, runner
+
+DAG_FILE = config.dags_dir() / "mfc_nightly.py"
+
+
+@pytest.fixture(scope="module")
+def dag():
+    runner.prepare_airflow()
+    return runner.load_dag()
+
+
+def test_dag_files_import_and_follow_policy(dag):
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(config.dags_dir()))
+    assert bag.import_errors == {}
+    assert set(bag.dag_ids) == {"mfc_nightly"}
+    assert dag.catchup is False
+    assert dag.tags and "nightly" in dag.tags
+    assert dag.timetable.expression == "0 2 * * *"
+    assert str(dag.timetable.timezone) == "Europe/London"
+    assert dag.start_date.year == 2026  # static, not computed at parse time
+    for task in dag.tasks:
+        assert task.owner == "mfc-data-engineering"
+        expected = 0 if task.task_id == "gate_marts" else 2
+        assert task.retries == expected, task.task_id
+    # Cosmos rendered every dbt node as a task, seeds and models included.
+    dbt_tasks = {t.task_id for t in dag.tasks if t.task_id.startswith("dbt.")}
+    assert {"dbt.authorities_seed_build", "dbt.fct_missing_incidents_model_build",
+            "dbt.agg_missing_by_authority_year_model_build"} <= dbt_tasks
+
+
+def test_dag_file_is_wiring_only():
+    """No database access or heavy imports at parse time: the work lives in src/mfc."""
+    source = DAG_FILE.read_text()
+    for forbidden in ("psycopg", "great_expectations", "Variable.get", "Connection",
+                      "import pandas"):
+        assert forbidden not in source
+
+
+def snapshot(url: str) -> dict[str, list]:
+    """Every row of every table we own, in a stable order."""
+    tables = query(url, "select table_schema || '.' || table_name from information_schema.tables "
+                        "where table_schema in ('audit', 'raw', 'dq', 'landing', 'marts', "
+                        "'reference') and table_type = 'BASE TABLE' order by 1")
+    return {t: query(url, f"select * from {t} order by 1, 2") for (t,) in tables}
+
+
+def test_nightly_run_loads_good_returns_quarantines_the_bad_one_and_reruns_change_nothing(
+        warehouse_url, tmp_path, dag):
+    landing = tmp_path / "landing"
+    returns = demo_data.generate()
+    demo_data.write(landing, returns)
+
+    assert runner.run_nightly(landing, tmp_path / "run1.log") == "success"
+
+    statuses = dict(query(warehouse_url, "select authority_as_delivered || ' ' || collection_year, "
+                                         "status from audit.submissions"))
+    assert statuses == {f"{r.folder} {r.year}": ("loaded" if r.is_clean else "quarantined")
+                        for r in returns}
+    # The marts equal the synthetic truth, authority by authority, year by year.
+    marts = {(gss, year): {"incidents": i, "children": c, "children_3_plus": c3}
+             for gss, year, i, c, c3 in query(
+                 warehouse_url, "select authority_gss, collection_year, incidents, "
+                 "distinct_children, children_missing_3_plus "
+                 "from marts.agg_missing_by_authority_year")}
+    assert marts == {(r.gss, r.year): r.truth() for r in returns if r.is_clean}
+    assert query(warehouse_url, "select count(*) from marts.fct_missing_incidents") == [
+        (sum(len(r.missing) for r in returns if r.is_clean),)]
+
+    # The spoiled return: named rows in dq, nothing in raw.
+    bad = next(r for r in returns if not r.is_clean)
+    failures = query(warehouse_url, "select d.check_id, d.examples from dq.check_results d "
+                     "join audit.submissions s using (submission_id) "
+                     "where s.status = 'quarantined' and d.result = 'FAIL' order by 1")
+    named = sorted((check, ex[0]["line"]) for check, ex in failures)
+    assert named == sorted((check, line) for line, _, check in bad.defects)
+    assert query(warehouse_url, "select count(*) from raw.council_missing m "
+                 "join audit.submissions s using (submission_id) "
+                 "where s.status = 'quarantined'") == [(0,)]
+
+    # Rerun through the CLI: exit 0, and not one row anywhere changes.
+    before = snapshot(warehouse_url)
+    rerun = subprocess.run([sys.executable, "-m", "mfc.cli", "run", "--landing", str(landing)],
+                           capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert "mfc_nightly finished: success" in rerun.stdout
+    assert snapshot(warehouse_url) == before
+
+    # Each mart check fails on its own crafted fault (all passed above, on good marts).
+    first = "(select min(incident_key) from marts.fct_missing_incidents)"
+    faults = [
+        ("mfc.marts.duration_not_negative",
+         f"update marts.fct_missing_incidents set duration_days = -1 where incident_key = {first}"),
+        ("mfc.marts.authority_known",
+         "update marts.fct_missing_incidents set responsible_authority_gss = 'E06999999' "
+         f"where incident_key = {first}"),
+        ("mfc.marts.authority_in_force",  # Bournemouth, abolished in 2019
+         "update marts.fct_missing_incidents set responsible_authority_gss = 'E06000028' "
+         "where incident_key = (select max(incident_key) from marts.fct_missing_incidents)"),
+        ("mfc.marts.totals_agree",
+         "update marts.agg_missing_by_authority_year set incidents = incidents + 1 "
+         "where authority_year_key = "
+         "(select min(authority_year_key) from marts.agg_missing_by_authority_year)"),
+    ]
+    failing: list[str] = []
+    for check_id, fault in faults:
+        query_commit(warehouse_url, fault)
+        failing.append(check_id)
+        with pytest.raises(nightly.MartGateFailed) as failed:
+            nightly.gate_marts()
+        assert re.findall(r"^(mfc\.marts\.\w+) FAIL", str(failed.value), re.M) == failing
+
+
+def query_commit(url: str, statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        conn.execute(statement)
+
+
+def test_mfc_run_exits_non_zero_when_the_run_fails(server_url, tmp_path, monkeypatch):
+    landing = tmp_path / "landing"
+    demo_data.write(landing, demo_data.generate()[:1])
+    env = {"MFC_WAREHOUSE_URL": "postgresql://postgres@127.0.0.1:1/nowhere"}
+    failed = subprocess.run([sys.executable, "-m", "mfc.cli", "run", "--landing", str(landing)],
+                            capture_output=True, text=True, timeout=600,
+                            env={**_environ(), **env})
+    assert failed.returncode == 1
+    assert "mfc_nightly finished: failed" in failed.stdout
+    missing = subprocess.run([sys.executable, "-m", "mfc.cli", "run", "--landing",
+                              str(tmp_path / "absent")], capture_output=True, text=True,
+                             env=_environ())
+    assert missing.returncode == 2
+    assert "does not exist" in missing.stderr
+
+
+def _environ() -> dict[str, str]:
+    import os
+
+    return dict(os.environ)
+
+
+def test_demo_data_truth_is_what_was_written(tmp_path):
+    """The truth the DAG test relies on counts the files as written, not the generator's intent."""
+    import csv
+
+    returns = demo_data.generate()
+    demo_data.write(tmp_path, returns)
+    for ret in returns:
+        with Path(tmp_path / "council" / ret.folder / ret.year / "missing.csv").open() as f:
+            rows = list(csv.DictReader(f))
+        per_child: dict[str, int] = {}
+        for row in rows:
+            per_child[row["CHILD"]] = per_child.get(row["CHILD"], 0) + 1
+        assert ret.truth() == {"incidents": len(rows), "children": len(per_child),
+                               "children_3_plus": sum(n >= 3 for n in per_child.values())}

@@ -103,29 +103,32 @@ def test_nightly_run_loads_good_returns_quarantines_the_bad_one_and_reruns_chang
     assert "mfc_nightly finished: success" in rerun.stdout
     assert snapshot(warehouse_url) == before
 
-    # Each mart check fails on its own crafted fault (all passed above, on good marts).
-    first = "(select min(incident_key) from marts.fct_missing_incidents)"
+    # Each mart check fails on its own crafted fault (all passed above, on good marts). Moving
+    # an incident to another authority also breaks the totals, and must say so.
+    [(key, gss)] = query(warehouse_url, "select incident_key, responsible_authority_gss "
+                         "from marts.fct_missing_incidents order by incident_key limit 1")
+    fct = f"update marts.fct_missing_incidents set {{}} where incident_key = '{key}'"
+    agg = ("update marts.agg_missing_by_authority_year set incidents = incidents {} 1 "
+           "where authority_year_key = (select min(authority_year_key) "
+           "from marts.agg_missing_by_authority_year)")
     faults = [
-        ("mfc.marts.duration_not_negative",
-         f"update marts.fct_missing_incidents set duration_days = -1 where incident_key = {first}"),
-        ("mfc.marts.authority_known",
-         "update marts.fct_missing_incidents set responsible_authority_gss = 'E06999999' "
-         f"where incident_key = {first}"),
-        ("mfc.marts.authority_in_force",  # Bournemouth, abolished in 2019
-         "update marts.fct_missing_incidents set responsible_authority_gss = 'E06000028' "
-         "where incident_key = (select max(incident_key) from marts.fct_missing_incidents)"),
-        ("mfc.marts.totals_agree",
-         "update marts.agg_missing_by_authority_year set incidents = incidents + 1 "
-         "where authority_year_key = "
-         "(select min(authority_year_key) from marts.agg_missing_by_authority_year)"),
+        ({"mfc.marts.duration_not_negative"}, fct.format("duration_days = -1"),
+         fct.format("duration_days = missing_end - missing_start")),
+        ({"mfc.marts.authority_known", "mfc.marts.totals_agree"},
+         fct.format("responsible_authority_gss = 'E06999999'"),
+         fct.format(f"responsible_authority_gss = '{gss}'")),
+        ({"mfc.marts.authority_in_force", "mfc.marts.totals_agree"},  # Bournemouth, gone 2019
+         fct.format("responsible_authority_gss = 'E06000028'"),
+         fct.format(f"responsible_authority_gss = '{gss}'")),
+        ({"mfc.marts.totals_agree"}, agg.format("+"), agg.format("-")),
     ]
-    failing: list[str] = []
-    for check_id, fault in faults:
+    for expected, fault, undo in faults:
         query_commit(warehouse_url, fault)
-        failing.append(check_id)
         with pytest.raises(nightly.MartGateFailed) as failed:
             nightly.gate_marts()
-        assert re.findall(r"^(mfc\.marts\.\w+) FAIL", str(failed.value), re.M) == failing
+        assert set(re.findall(r"^(mfc\.marts\.\w+) FAIL", str(failed.value), re.M)) == expected
+        query_commit(warehouse_url, undo)
+    assert len(nightly.gate_marts()) == 4  # undone: all four pass again
 
 
 def query_commit(url: str, statement: str) -> None:

@@ -237,3 +237,16 @@ def test_a_corrected_resubmission_replaces_the_loaded_one(warehouse_url, tmp_pat
     assert query(warehouse_url, "select submission_id, status, superseded_by "
                  "from audit.submissions order by 1") == [(1, "superseded", 2), (2, "loaded", None)]
     assert first.exists()
+
+
+def test_the_council_spec_lists_exactly_the_checks_that_run():
+    import re
+
+    from mfc import config
+
+    spec = (config.dbt_project_dir().parent / "docs" / "returns" / "council.md").read_text()
+    table = spec.split("## The checks in this release", 1)[1].split("\n\n", 3)[2]
+    listed = re.findall(r"^\| `([^`]+)` \|", table, re.M)
+    assert listed == [c.check_id for c in council_checks.ALL]
+    for check in council_checks.ALL:
+        assert check.message in table

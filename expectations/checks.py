@@ -31,3 +31,54 @@ class Check:
         expectation = self.build()
         expectation.meta = {"check_id": self.check_id}
         return expectation
+
+
+# Builders of GX expectations, deferred (GX takes seconds to import; DAG parsing must not pay).
+
+def unexpected_rows(query: str) -> Callable[[], Any]:
+    """Rows the SQL query returns are the failures; it reads the batch as {batch}."""
+    def build():
+        import great_expectations.expectations as gxe
+
+        return gxe.UnexpectedRowsExpectation(unexpected_rows_query=query)
+
+    return build
+
+
+def not_blank(column: str) -> Callable[[], Any]:
+    def build():
+        import great_expectations.expectations as gxe
+
+        return gxe.ExpectColumnValuesToNotBeNull(column=column)
+
+    return build
+
+
+def in_set(column: str, values: list[str]) -> Callable[[], Any]:
+    def build():
+        import great_expectations.expectations as gxe
+
+        return gxe.ExpectColumnValuesToBeInSet(column=column, value_set=values)
+
+    return build
+
+
+def at_least(column: str, minimum: int) -> Callable[[], Any]:
+    def build():
+        import great_expectations.expectations as gxe
+
+        return gxe.ExpectColumnValuesToBeBetween(column=column, min_value=minimum)
+
+    return build
+
+
+def columns_present(columns: tuple[str, ...]) -> Callable[[], Any]:
+    """Every named column is there (others may be too); landing columns are lower case."""
+    def build():
+        import great_expectations.expectations as gxe
+
+        return gxe.ExpectTableColumnsToMatchSet(
+            column_set=[c.lower() for c in columns], exact_match=False
+        )
+
+    return build

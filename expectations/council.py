@@ -9,46 +9,15 @@ with their line_no. Examples keep the line and the values that are wrong, never 
 
 from __future__ import annotations
 
-from expectations.checks import BLOCKING, Check
+from expectations.checks import (
+    BLOCKING,
+    Check,
+    columns_present,
+    in_set,
+    not_blank,
+    unexpected_rows,
+)
 from mfc.returns.council import TABLES
-
-
-def _rows(query: str):
-    def build():
-        import great_expectations.expectations as gxe
-
-        return gxe.UnexpectedRowsExpectation(unexpected_rows_query=query)
-
-    return build
-
-
-def _not_blank(column: str):
-    def build():
-        import great_expectations.expectations as gxe
-
-        return gxe.ExpectColumnValuesToNotBeNull(column=column)
-
-    return build
-
-
-def _in_set(column: str, values: list[str]):
-    def build():
-        import great_expectations.expectations as gxe
-
-        return gxe.ExpectColumnValuesToBeInSet(column=column, value_set=values)
-
-    return build
-
-
-def _columns_present(columns: tuple[str, ...]):
-    def build():
-        import great_expectations.expectations as gxe
-
-        return gxe.ExpectTableColumnsToMatchSet(
-            column_set=[c.lower() for c in columns], exact_match=False
-        )
-
-    return build
 
 
 def _bad_date(column: str, *, blank_allowed: bool) -> str:
@@ -67,58 +36,58 @@ STRUCTURE: tuple[Check, ...] = tuple(
         "structure",
         BLOCKING,
         f"{table.file_name} must have every DfE column: {', '.join(table.columns)}.",
-        build=_columns_present(table.columns),
+        build=columns_present(table.columns),
     )
     for table in TABLES
 )
 
 CONTENT: tuple[Check, ...] = (
     Check("mfc.header.child", "header", "content", BLOCKING,
-          "CHILD is blank.", ("CHILD",), _not_blank("child")),
+          "CHILD is blank.", ("CHILD",), not_blank("child")),
     Check("mfc.header.dob", "header", "content", BLOCKING,
           "DOB is blank or not a valid date (dd/mm/yyyy).", ("DOB",),
-          _rows(_bad_date("dob", blank_allowed=False))),
+          unexpected_rows(_bad_date("dob", blank_allowed=False))),
     Check("mfc.header.mc_dob", "header", "content", BLOCKING,
           "MC_DOB is not a valid date (dd/mm/yyyy).", ("MC_DOB",),
-          _rows(_bad_date("mc_dob", blank_allowed=True))),
+          unexpected_rows(_bad_date("mc_dob", blank_allowed=True))),
     Check("mfc.episodes.child", "episodes", "content", BLOCKING,
-          "CHILD is blank.", ("CHILD",), _not_blank("child")),
+          "CHILD is blank.", ("CHILD",), not_blank("child")),
     Check("mfc.episodes.decom", "episodes", "content", BLOCKING,
           "DECOM is blank or not a valid date (dd/mm/yyyy).", ("DECOM",),
-          _rows(_bad_date("decom", blank_allowed=False))),
+          unexpected_rows(_bad_date("decom", blank_allowed=False))),
     Check("mfc.episodes.dec", "episodes", "content", BLOCKING,
           "DEC is not a valid date (dd/mm/yyyy).", ("DEC",),
-          _rows(_bad_date("dec", blank_allowed=True))),
+          unexpected_rows(_bad_date("dec", blank_allowed=True))),
     Check("mfc.missing.child", "missing", "content", BLOCKING,
-          "CHILD is blank.", ("CHILD",), _not_blank("child")),
+          "CHILD is blank.", ("CHILD",), not_blank("child")),
     Check("mfc.missing.dob", "missing", "content", BLOCKING,
           "DOB is blank or not a valid date (dd/mm/yyyy).", ("DOB",),
-          _rows(_bad_date("dob", blank_allowed=False))),
+          unexpected_rows(_bad_date("dob", blank_allowed=False))),
     Check("1004", "missing", "content", BLOCKING,
           "Start date of the missing/away episode is not a valid date.", ("MIS_START",),
-          _rows(_bad_date("mis_start", blank_allowed=False))),
+          unexpected_rows(_bad_date("mis_start", blank_allowed=False))),
     Check("1005", "missing", "content", BLOCKING,
           "End date of the missing/away episode is not a valid date.", ("MIS_END",),
-          _rows(_bad_date("mis_end", blank_allowed=True))),
+          unexpected_rows(_bad_date("mis_end", blank_allowed=True))),
     Check("1006", "missing", "content", BLOCKING,
-          "Missing type invalid.", ("MISSING",), _in_set("missing", ["M", "A"])),
+          "Missing type invalid.", ("MISSING",), in_set("missing", ["M", "A"])),
     Check("565", "missing", "content", BLOCKING,
           "The date that the child started to be missing or away from placement without "
           "authorisation has been completed but whether the child was missing or away from "
           "placement without authorisation has not been completed.",
           ("MISSING", "MIS_START"),
-          _rows("select line_no, missing, mis_start from {batch} "
+          unexpected_rows("select line_no, missing, mis_start from {batch} "
                 "where missing is null and mis_start is not null order by line_no")),
     Check("567", "missing", "content", BLOCKING,
           "End date before start date.",
           ("MIS_START", "MIS_END"),
-          _rows("select line_no, mis_start, mis_end from {batch} "
+          unexpected_rows("select line_no, mis_start, mis_end from {batch} "
                 "where landing.to_date_uk(mis_end) < landing.to_date_uk(mis_start) "
                 "order by line_no")),
     Check("mfc.missing.duplicate_period", "missing", "content", BLOCKING,
           "The same missing/away period (CHILD and MIS_START) is returned more than once.",
           ("MIS_START",),
-          _rows("select line_no, child, mis_start from ("
+          unexpected_rows("select line_no, child, mis_start from ("
                 "select line_no, child, mis_start, "
                 "count(*) over (partition by child, landing.to_date_uk(mis_start)) as copies "
                 "from {batch} where mis_start is not null) periods "
@@ -126,7 +95,7 @@ CONTENT: tuple[Check, ...] = (
     Check("INT04", "missing", "cross-table", BLOCKING,
           "Child in Missing not in Header: CHILD is not in header.csv.", (),
           # GX aliases {batch} itself, so the query names no alias of its own.
-          _rows("select line_no, child from {batch} where child is not null "
+          unexpected_rows("select line_no, child from {batch} where child is not null "
                 "and (submission_id, child) not in (select submission_id, child "
                 "from landing.council_header where child is not null) order by line_no")),
 )

@@ -8,26 +8,7 @@ from __future__ import annotations
 
 # GX substitutes {batch} as a derived table that it aliases itself, unless the query has a JOIN;
 # then the query must alias it. So: no alias without a join, an alias with one.
-from expectations.checks import BLOCKING, Check
-
-
-def _rows(query: str):
-    def build():
-        import great_expectations.expectations as gxe
-
-        return gxe.UnexpectedRowsExpectation(unexpected_rows_query=query)
-
-    return build
-
-
-def _at_least_zero(column: str):
-    def build():
-        import great_expectations.expectations as gxe
-
-        return gxe.ExpectColumnValuesToBeBetween(column=column, min_value=0)
-
-    return build
-
+from expectations.checks import BLOCKING, Check, at_least, unexpected_rows
 
 FCT = "fct_missing_incidents"
 AGG = "agg_missing_by_authority_year"
@@ -35,24 +16,24 @@ AGG = "agg_missing_by_authority_year"
 CHECKS: tuple[Check, ...] = (
     Check("mfc.marts.duration_not_negative", FCT, "content", BLOCKING,
           "A missing incident ends before it starts (negative duration).",
-          ("DURATION_DAYS",), _at_least_zero("duration_days")),
+          ("DURATION_DAYS",), at_least("duration_days", 0)),
     Check("mfc.marts.authority_known", FCT, "cross-table", BLOCKING,
           "A missing incident's responsible authority is not in dim_authorities.",
           ("RESPONSIBLE_AUTHORITY_GSS",),
-          _rows("select responsible_authority_gss from {batch} "
+          unexpected_rows("select responsible_authority_gss from {batch} "
                 "where responsible_authority_gss not in "
                 "(select authority_gss from marts.dim_authorities)")),
     Check("mfc.marts.authority_in_force", FCT, "cross-table", BLOCKING,
           "A missing incident is attributed to an authority not in being in its collection year.",
           ("RESPONSIBLE_AUTHORITY_GSS", "COLLECTION_YEAR"),
-          _rows("select f.responsible_authority_gss, f.collection_year from {batch} as f "
+          unexpected_rows("select f.responsible_authority_gss, f.collection_year from {batch} as f "
                 "join marts.dim_authorities a on a.authority_gss = f.responsible_authority_gss "
                 "where a.valid_to < make_date(left(f.collection_year, 4)::int + 1, 3, 31) "
                 "or a.valid_from > make_date(left(f.collection_year, 4)::int + 1, 3, 31)")),
     Check("mfc.marts.totals_agree", AGG, "cross-table", BLOCKING,
           "Incidents by authority and year do not add up to the incidents fact.",
           ("AUTHORITY_YEAR_KEY", "INCIDENTS"),
-          _rows("select b.authority_year_key, b.incidents from {batch} as b "
+          unexpected_rows("select b.authority_year_key, b.incidents from {batch} as b "
                 "where (b.authority_gss, b.collection_year, b.incidents) not in ("
                 "select s.authority_gss, s.collection_year, count(f.incident_key) "
                 "from marts.agg_missing_by_authority_year s "

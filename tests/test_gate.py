@@ -250,3 +250,10 @@ def test_the_council_spec_lists_exactly_the_checks_that_run():
     assert listed == [c.check_id for c in council_checks.ALL]
     for check in council_checks.ALL:
         assert check.message in table
+
+
+def test_mfc_run_refuses_without_a_warehouse(tmp_path, monkeypatch):
+    from mfc import cli
+
+    monkeypatch.delenv("MFC_WAREHOUSE_URL", raising=False)
+    assert cli.main(["run", "--landing", str(tmp_path)]) == 2

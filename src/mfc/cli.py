@@ -17,6 +17,10 @@ def _run(args: argparse.Namespace) -> int:
     if not landing.is_dir():
         print(f"mfc run: landing folder {landing} does not exist", file=sys.stderr)
         return 2
+    if config.warehouse_url() is None:
+        print("mfc run: MFC_WAREHOUSE_URL is not set; point it at the warehouse PostgreSQL, "
+              "e.g. postgresql://postgres@127.0.0.1:5432/mfc", file=sys.stderr)
+        return 2
     log = None if args.verbose else runner.default_log_path()
     if log:
         print(f"Running mfc_nightly over {landing}; task logs: {log}")

@@ -7,6 +7,7 @@ where <authority> is a GSS code, DfE code or name and <collection-year> is like 
 from __future__ import annotations
 
 import hashlib
+import logging
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,8 @@ import psycopg
 from mfc import config
 from mfc.geography import AuthorityRegister, UnknownAuthority
 from mfc.returns.council import TABLES, CollectionYear
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,11 @@ def sha256_of(path: Path) -> str:
 def discover(landing_dir: Path) -> list[Delivery]:
     """Every council delivery folder under the landing folder, in a stable order."""
     deliveries = []
-    for folder in sorted((landing_dir / "council").glob("*/*")):
+    council = landing_dir / "council"
+    for stray in sorted([*council.glob("*"), *council.glob("*/*")]):
+        if stray.is_file() and not stray.name.startswith("."):
+            log.warning("ignored %s: files belong in council/<authority>/<collection-year>/", stray)
+    for folder in sorted(council.glob("*/*")):
         if not folder.is_dir():
             continue
         files = tuple(

@@ -37,6 +37,41 @@ def _demo(args: argparse.Namespace) -> int:
     return demo.main(fresh=args.fresh)
 
 
+def _synth(args: argparse.Namespace) -> int:
+    import time
+
+    from mfc.synth import write
+    from mfc.synth.simulate import Simulation
+
+    first, _, last = args.years.partition("-")
+    years = range(int(first), int(last or first) + 1)
+    authorities = None
+    if args.authorities or args.region:
+        from mfc.geography import AuthorityRegister
+
+        register = AuthorityRegister.from_seed()
+        codes = {c.strip() for c in (args.authorities or "").split(",") if c.strip()}
+        authorities = {a.gss_code for a in register
+                       if a.gss_code in codes or (a.dfe_code and a.dfe_code in codes)
+                       or a.region_code == args.region}
+        if not authorities:
+            print("mfc synth: no authority matches --authorities/--region", file=sys.stderr)
+            return 2
+    started = time.perf_counter()
+    summary = write.synthesise(write.Options(
+        Path(args.out), args.seed, years, authorities, args.scale, args.defect_rate))
+    print(f"Wrote {args.out} in {time.perf_counter() - started:.0f} s. England, council returns "
+          "(children with a missing incident; missing incidents), simulated vs target:")
+    sim = Simulation(args.seed, years, args.scale)
+    for year_ending, totals in sorted(summary.items()):
+        target = sim._target(year_ending)
+        print(f"  {year_ending - 1}-{year_ending % 100:02d}  children {len(totals.children):>7,}"
+              f" (target {round(target.children_missing * args.scale):>7,})"
+              f"  incidents {totals.incidents:>8,}"
+              f" (target {round(target.missing_incidents * args.scale):>8,})")
+    return 0
+
+
 def _stop(args: argparse.Namespace) -> int:
     from mfc import warehouse
 
@@ -67,6 +102,19 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--verbose", action="store_true",
                      help="show Airflow's and dbt's task logs on the terminal")
     run.set_defaults(handler=_run)
+
+    synth = commands.add_parser(
+        "synth", help="write synthetic council and police returns with their ground truth")
+    synth.add_argument("--out", required=True, help="folder to write (landing/ and truth/)")
+    synth.add_argument("--seed", type=int, default=1)
+    synth.add_argument("--years", default="2015-2024",
+                       help="years ending 31 March, e.g. 2015-2024 (2015 = 2014-15)")
+    synth.add_argument("--authorities", help="council returns only for these GSS/DfE codes")
+    synth.add_argument("--region", help="council returns only for this region (E12...)")
+    synth.add_argument("--scale", type=float, default=1.0, help="population scale factor")
+    synth.add_argument("--defect-rate", type=float, default=0.0,
+                       help="share of rows (and of returns) given a defect; 0 = clean")
+    synth.set_defaults(handler=_synth)
 
     stop = commands.add_parser("stop", help="stop the embedded PostgreSQL that `mfc demo` started")
     stop.set_defaults(handler=_stop)

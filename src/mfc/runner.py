@@ -87,16 +87,14 @@ def run_nightly(landing_dir: Path, log_path: Path | None = None) -> str:
     """
     config.require_warehouse_url()
     config.export_dbt_env()
-    prepare_airflow()
-    dag = load_dag()
-    # A one-off run reports a failure at once; waiting out the scheduler's retries would only
-    # delay the same answer.
-    for task in dag.tasks:
-        task.retries = 0
     conf = {"landing_dir": str(landing_dir.resolve())}
-    if log_path is None:
-        return str(dag.test(run_conf=conf).state)
-    with output_to(log_path):
+    with output_to(log_path) if log_path else contextlib.nullcontext():
+        prepare_airflow()
+        dag = load_dag()
+        # A one-off run reports a failure at once; waiting out the scheduler's retries would
+        # only delay the same answer.
+        for task in dag.tasks:
+            task.retries = 0
         run = dag.test(run_conf=conf)
     return str(run.state)
 

@@ -107,6 +107,7 @@ class Injector:
                                                  replace=False)) if rows else []
         inserted = 0
         spoilt: list[tuple[int, str]] = []  # (row index after insertions, kind)
+        touched: set[int] = set()
         for original in hits:
             i = original + inserted
             row = rows[i]
@@ -115,8 +116,9 @@ class Injector:
             dob = context["dobs"].get(row[0])
             care_from = context["starts"].get(row[0])
             previous = rows[i - 1] if i > 0 and rows[i - 1][0] == row[0] else None
-            if start is None:
-                continue  # already spoilt by an earlier defect
+            if start is None or i in touched or (kind == "overlapping_period"
+                                                 and i - 1 in touched):
+                continue  # one defect per row, so each stays what the manifest says
             if kind == "bad_start_date":
                 row[3] = f"31/02/{start.year}" if i % 2 else start.isoformat()
             elif kind == "bad_end_date" and end:
@@ -146,6 +148,8 @@ class Injector:
             else:
                 continue
             spoilt.append((i, kind))
+            touched.update((i - 1, i, i + 1) if kind in ("duplicate_period", "overlapping_period")
+                           else (i,))
         for i, kind in spoilt:
             column, check = ROW_KINDS[kind]
             manifest.append(("missing.csv", i + 2, column, kind, check))
@@ -215,8 +219,9 @@ def _xlsx(columns, rows) -> bytes:
 def verify(out: Path, file: str, line: str, column: str, kind: str) -> bool:
     """Is the listed defect really in the delivered file?"""
     path = out / file
-    if kind in ("corrected_resubmission",):
-        return path.exists() and (out / file.replace("resubmissions/1/", "")).exists()
+    if kind == "corrected_resubmission":  # the earlier delivery differs from the one in landing/
+        corrected = out / file.replace("resubmissions/1/", "landing/", 1)
+        return path.read_bytes() != corrected.read_bytes()
     if kind == "late_file":
         return path.exists()
     data = path.read_bytes()
@@ -270,5 +275,6 @@ def verify(out: Path, file: str, line: str, column: str, kind: str) -> bool:
 
 
 def _column(path: Path, name: str) -> list[str]:
-    with path.open(newline="", encoding="utf-8-sig") as f:
+    # errors="replace": a neighbouring file may carry its own (encoding) defect.
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as f:
         return [row[name] for row in csv.DictReader(f)]

@@ -1,0 +1,131 @@
+"""The synthetic England and Wales: deterministic, calibrated, and its truth and defect manifest
+agree with the files it writes."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from conftest import query
+
+from mfc import landing, load
+from mfc.synth import defects, parameters, write
+from mfc.synth.simulate import collection_year
+
+NORTH_EAST = {"E06000001", "E06000002", "E06000003", "E06000004", "E06000005", "E06000047",
+              "E06000057", "E08000021", "E08000022", "E08000023", "E08000024", "E08000037"}
+LONDON = None  # filled from the register below
+
+
+def synth(out: Path, years=range(2023, 2025), authorities=NORTH_EAST, scale=0.3,
+          defect_rate=0.0, seed=7) -> dict:
+    return write.synthesise(write.Options(out, seed, years, authorities, scale, defect_rate,
+                                          progress=False))
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        return list(csv.DictReader(f))
+
+
+def test_same_seed_and_options_give_byte_identical_output(tmp_path):
+    synth(tmp_path / "a", defect_rate=0.05)
+    synth(tmp_path / "b", defect_rate=0.05)
+    first, second = digests(tmp_path / "a"), digests(tmp_path / "b")
+    assert first == second
+    assert any(name.startswith("landing/police/") for name in first)
+    synth(tmp_path / "c", defect_rate=0.05, seed=8)
+    assert digests(tmp_path / "c") != first
+
+
+def test_a_slice_is_that_part_of_the_nation(tmp_path):
+    synth(tmp_path / "one", authorities={"E06000002"})
+    synth(tmp_path / "region", authorities=NORTH_EAST)
+    one = digests(tmp_path / "one" / "landing" / "council")
+    region = digests(tmp_path / "region" / "landing" / "council")
+    assert one and all(region[name] == digest for name, digest in one.items())
+
+
+def test_national_totals_are_within_five_percent_of_the_targets(tmp_path):
+    summary = synth(tmp_path, years=range(2015, 2016), authorities=set(), scale=0.5)
+    summary.update(synth(tmp_path / "later", years=range(2022, 2023), authorities=set(),
+                         scale=0.5))
+    targets = parameters.year_targets()
+    for year_ending, totals in summary.items():
+        target = targets[year_ending]
+        assert len(totals.children) == pytest.approx(target.children_missing * 0.5, rel=0.05)
+        assert totals.incidents == pytest.approx(target.missing_incidents * 0.5, rel=0.05)
+
+
+def test_clean_returns_pass_every_gate_check(warehouse_url, tmp_path):
+    synth(tmp_path, years=range(2024, 2025), authorities={"E06000002", "E06000001", "W06000015"},
+          scale=0.2)
+    assert rows(tmp_path / "truth" / "defects.csv") == []
+    waiting = landing.register_all(warehouse_url, tmp_path / "landing")
+    assert len(waiting) == 3
+    outcomes = [load.gate_and_load(warehouse_url, sid, "synth") for sid in waiting]
+    assert [o.status for o in outcomes] == ["loaded"] * 3, [o.failed_checks for o in outcomes]
+    # What was loaded is what the truth says the councils recorded.
+    records = [r for r in rows(tmp_path / "truth" / "records.csv")
+               if r["file"].startswith("landing/council/")]
+    assert query(warehouse_url, "select count(*) from raw.council_missing") == [(len(records),)]
+
+
+def test_every_listed_defect_is_in_its_file_and_every_kind_occurs(tmp_path):
+    from mfc.geography import AuthorityRegister
+
+    london = {a.gss_code for a in AuthorityRegister.from_seed()
+              if a.region_code == "E12000007" and a.valid_to is None}
+    synth(tmp_path, authorities=london, scale=0.2, defect_rate=0.25)
+    manifest = rows(tmp_path / "truth" / "defects.csv")
+    for row in manifest:
+        assert defects.verify(tmp_path, row["file"], row["line"], row["column"], row["kind"]), row
+    kinds = Counter(row["kind"] for row in manifest)
+    assert set(kinds) == set(defects.ROW_KINDS) | set(defects.FILE_KINDS)
+    assert all(row["check_id"] for row in manifest)
+
+
+def test_truth_maps_every_delivered_record_to_one_incident_and_child(tmp_path):
+    synth(tmp_path, scale=0.3)
+    out = tmp_path
+    records = rows(out / "truth" / "records.csv")
+    keys = Counter((r["file"], r["line"]) for r in records)
+    assert max(keys.values()) == 1  # one truth row per delivered line
+    incidents = {r["true_incident_id"]: r for r in rows(out / "truth" / "incidents.csv")}
+    children = {(r["authority_or_force"], r["local_id"]): r["true_child_id"]
+                for r in rows(out / "truth" / "children.csv")}
+    delivered = 0
+    for path in sorted((out / "landing").rglob("*.csv")):
+        relative = path.relative_to(out).as_posix()
+        source = rows(path)
+        delivered += len(source) if "missing.csv" in relative or "/police/" in relative else 0
+        for line, row in enumerate(source, start=2):
+            if "/police/" in relative:
+                truth = records_by(records, relative, line)
+                assert incidents[truth["true_incident_id"]]["true_child_id"] == \
+                    truth["true_child_id"]
+                assert children[(row["FORCE"], row["PERSON_REF"])] == truth["true_child_id"]
+            elif relative.endswith("missing.csv"):
+                truth = records_by(records, relative, line)
+                authority = incidents[truth["true_incident_id"]]["responsible_gss"]
+                assert children[(authority, row["CHILD"])] == truth["true_child_id"]
+                assert incidents[truth["true_incident_id"]]["council_recorded"] == "1"
+    assert delivered == len(records)
+    years = {r["file"].split("/")[3] for r in records if r["file"].startswith("landing/council")}
+    assert years == {collection_year(2023), collection_year(2024)}
+
+
+_INDEX: dict[int, dict] = {}
+
+
+def records_by(records: list[dict], file: str, line: int) -> dict:
+    index = _INDEX.setdefault(id(records), {(r["file"], int(r["line"])): r for r in records})
+    return index[(file, line)]

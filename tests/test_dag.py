@@ -64,9 +64,8 @@ def snapshot(url: str) -> dict[str, list]:
 
 def test_nightly_run_loads_good_returns_quarantines_the_bad_one_and_reruns_change_nothing(
         warehouse_url, tmp_path, dag):
-    landing = tmp_path / "landing"
-    returns = demo_data.generate()
-    demo_data.write(landing, returns)
+    returns = demo_data.write(tmp_path / "demo")
+    landing = tmp_path / "demo" / "landing"
 
     assert runner.run_nightly(landing, tmp_path / "run1.log") == "success"
 
@@ -82,7 +81,7 @@ def test_nightly_run_loads_good_returns_quarantines_the_bad_one_and_reruns_chang
                  "from marts.agg_missing_by_authority_year")}
     assert marts == {(r.gss, r.year): r.truth() for r in returns if r.is_clean}
     assert query(warehouse_url, "select count(*) from marts.fct_missing_incidents") == [
-        (sum(len(r.missing) for r in returns if r.is_clean),)]
+        (sum(r.truth()["incidents"] for r in returns if r.is_clean),)]
 
     # The spoiled return: named rows in dq, nothing in raw.
     bad = next(r for r in returns if not r.is_clean)
@@ -140,7 +139,7 @@ def query_commit(url: str, statement: str) -> None:
 
 def test_mfc_run_exits_non_zero_when_the_run_fails(server_url, tmp_path, monkeypatch):
     landing = tmp_path / "landing"
-    demo_data.write(landing, demo_data.generate()[:1])
+    (landing / "council").mkdir(parents=True)
     env = {"MFC_WAREHOUSE_URL": "postgresql://postgres@127.0.0.1:1/nowhere"}
     failed = subprocess.run([sys.executable, "-m", "mfc.cli", "run", "--landing", str(landing)],
                             capture_output=True, text=True, timeout=600,
@@ -160,17 +159,20 @@ def _environ() -> dict[str, str]:
     return dict(os.environ)
 
 
-def test_demo_data_truth_is_what_was_written(tmp_path):
-    """The truth the DAG test relies on counts the files as written, not the generator's intent."""
+def test_demo_truth_counts_the_files_as_written(tmp_path):
+    """The truth the DAG test relies on counts the delivered files, not the generator's intent."""
     import csv
 
-    returns = demo_data.generate()
-    demo_data.write(tmp_path, returns)
+    returns = demo_data.write(tmp_path)
+    assert {r.folder for r in returns} >= {"E06000002", "839", "Sheffield"}  # all three namings
+    assert sum(not r.is_clean for r in returns) == 1
     for ret in returns:
-        with Path(tmp_path / "council" / ret.folder / ret.year / "missing.csv").open() as f:
+        with Path(tmp_path / "landing" / "council" / ret.folder / ret.year / "missing.csv").open(
+                newline="") as f:
             rows = list(csv.DictReader(f))
         per_child: dict[str, int] = {}
         for row in rows:
             per_child[row["CHILD"]] = per_child.get(row["CHILD"], 0) + 1
         assert ret.truth() == {"incidents": len(rows), "children": len(per_child),
                                "children_3_plus": sum(n >= 3 for n in per_child.values())}
+        assert ret.truth()["incidents"] > 0

@@ -21,14 +21,16 @@ def test_demo_runs_on_an_embedded_postgresql_and_prints_the_table(tmp_path):
     out = demo.stdout
     assert demo.returncode == 0, out + demo.stderr
     assert "starting an embedded PostgreSQL" in out
-    # One line per good return, with the counts the synthetic data was built to have.
-    for ret in demo_data.generate():
+    # One line per good return, with the counts the synthetic truth gives.
+    for ret in demo_data.write(tmp_path / "truth"):
         if ret.is_clean:
             truth = ret.truth()
             assert any(line.startswith(ret.year) and
                        line.split()[-3:] == [str(truth["incidents"]), str(truth["children"]),
                                              str(truth["children_3_plus"])]
                        for line in out.splitlines()), (ret.folder, ret.year)
-    assert "Quarantined: submission" in out and "Hartlepool 2023-24" in out
-    assert "missing.csv line 3: MIS_END '31/02/2024'" in out
+    assert "Quarantined: submission" in out and "Hartlepool (E06000001) 2023-24" in out
+    bad = next(r for r in demo_data.write(tmp_path / "again") if not r.is_clean)
+    line = next(line for line, _, check in bad.defects if check == "1005")
+    assert f"missing.csv line {line}: MIS_END '31/02/2024'" in out
     assert "psql 'postgresql://" in out

@@ -13,7 +13,7 @@ from mfc import config, demo_data, runner, warehouse
 
 def main(fresh: bool = False) -> int:
     state = config.state_dir()
-    landing = state / "demo-landing"
+    landing = state / "demo" / "landing"
     url = config.warehouse_url()
     embedded = url is None
     if embedded:
@@ -23,10 +23,10 @@ def main(fresh: bool = False) -> int:
         print(f"MFC_WAREHOUSE_URL is not set: starting an embedded PostgreSQL in {state}/pgdata")
         url = warehouse.start_embedded(state)
         os.environ["MFC_WAREHOUSE_URL"] = url
-    shutil.rmtree(landing, ignore_errors=True)
-    returns = demo_data.generate()
-    demo_data.write(landing, returns)
-    print(f"Wrote {len(returns)} synthetic council returns to {landing}")
+    shutil.rmtree(state / "demo", ignore_errors=True)
+    returns = demo_data.write(state / "demo")
+    print(f"Wrote {len(returns)} synthetic council returns (and police returns, loaded in a "
+          f"later release) to {landing}")
     log = runner.default_log_path()
     print("Running mfc_nightly through Airflow (dag.test): gate -> load -> dbt -> mart checks")
     print(f"  task logs: {log}")
@@ -62,8 +62,11 @@ def quarantine_report(conn: psycopg.Connection) -> str:
     from mfc.gates import MAX_EXAMPLES
 
     quarantined = conn.execute(
-        "select s.submission_id, s.authority_as_delivered, s.collection_year, s.landing_path "
-        "from audit.submissions s where s.status = 'quarantined' order by s.submission_id"
+        "select s.submission_id, coalesce(a.authority_name || ' (' || s.authority_gss || ')', "
+        "s.authority_as_delivered), s.collection_year, s.landing_path "
+        "from audit.submissions s left join marts.dim_authorities a "
+        "on a.authority_gss = s.authority_gss "
+        "where s.status = 'quarantined' order by s.submission_id"
     ).fetchall()
     if not quarantined:
         return "No submission was quarantined.\n"

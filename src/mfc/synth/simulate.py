@@ -35,12 +35,14 @@ OPEN_AT_YEAR_END = 0.02      # children still missing at 31 March (DfE 2022: 220
 FROM_HOME_PER_CARE_CHILD = 1.0
 FROM_HOME_INCIDENTS_PER_CHILD = 2.0
 FROM_HOME_IDS = 10_000_000   # true child ids of children missing from home start here
-# Calibration constants: the share of simulated children who end up counted (a child whose
-# periods are all A, or all unrecorded by the council, is not "a child with a missing incident").
-CHILD_COUNT_LOSS = 1.035
 # Practice changes the series must show (see docs/synthetic-data.md).
 RECORDING_COLLAPSE = ("E06000002", 2023, 0.15)  # Middlesbrough records 15% in 2022-23
 LATE_STARTER = ("E06000027", 2018)               # Torbay returns from 2017-18 only
+# Incidents per child beyond the first: lognormal, a heavy tail (some children 50+ a year).
+TAIL_SIGMA = 1.0
+# A child in care for only part of the year cannot have more incidents than days: the draws
+# lost that way (about 4%, measured on the nation) are made up here.
+SHORT_SPELL_ALLOWANCE = 1.04
 # Duration in whole days: about 90% of incidents last 2 days or less.
 PLACES = np.array(["U4", "U5", "U6", "U1", "K2", "H5", "P1"])
 PLACE_P = np.array([0.32, 0.15, 0.13, 0.14, 0.14, 0.06, 0.06])
@@ -141,17 +143,21 @@ class Simulation:
         known = sorted(self.targets)
         return self.targets[min(max(year_ending, known[0]), known[-1])]
 
-    def _year_factors(self, year_ending: int, live: list[Authority]) -> tuple[float, float, float]:
-        """Trend in size, and factors that make England's totals meet the year's targets."""
+    def _year_factors(self, year_ending: int,
+                      rosters: list[tuple[Authority, list[Child]]]) -> tuple[float, float]:
+        """Factors on every authority's rates that make England's totals meet the year's targets.
+
+        Computed on the year's actual rosters, so that size drift cannot bias the totals.
+        """
         target = self._target(year_ending)
-        trend = target.looked_after_in_year / self._mean_england
-        england = [self._rates(a) for a in live if a.country == "England"]
-        children = sum(r.looked_after_in_year * trend * r.missing_rate for r in england)
+        england = [(self._rates(a), len(children)) for a, children in rosters
+                   if a.country == "England"]
+        expected_children = sum(r.missing_rate * n for r, n in england)
         per_child = target.missing_incidents / target.children_missing
-        mean_rate = (sum(r.looked_after_in_year * r.missing_rate * r.incidents_per_child
-                         for r in england) / sum(r.looked_after_in_year * r.missing_rate
-                                                 for r in england))
-        return trend, target.children_missing / children, per_child / mean_rate
+        mean_per_child = (sum(r.missing_rate * n * r.incidents_per_child for r, n in england)
+                          / expected_children)
+        return (target.children_missing * self.scale / expected_children,
+                per_child / mean_per_child)
 
     # The population --------------------------------------------------------------------
 
@@ -218,7 +224,7 @@ class Simulation:
             self._by_region: dict[str, list[str]] = {}
             for a in self._live:
                 self._by_region.setdefault(a.region_code, []).append(a.gss_code)
-            trend, child_factor, incident_factor = self._year_factors(year_ending, self._live)
+            trend = self._target(year_ending).looked_after_in_year / self._mean_england
             # Carry over: children still in care; reorganised authorities hand children on.
             continuing = []
             for child in roster:
@@ -238,7 +244,7 @@ class Simulation:
             by_authority: dict[str, list[Child]] = {a.gss_code: [] for a in self._live}
             for child in continuing:
                 by_authority[child.authority].append(child)
-            result = []
+            rosters = []
             for a in self._live:
                 arng = rng_for(self.seed, year_ending, a.gss_code)
                 rates = self._rates(a)
@@ -257,7 +263,12 @@ class Simulation:
                     eighteen = _birthday(child.dob, 18)
                     if eighteen <= end and (child.left is None or child.left > eighteen):
                         child.left = max(eighteen, max(child.entered, start))
-                incidents = self._incidents(arng, a, rates, children, start, end,
+                rosters.append((a, children))
+            child_factor, incident_factor = self._year_factors(year_ending, rosters)
+            result = []
+            for a, children in rosters:
+                arng = rng_for(self.seed, year_ending, a.gss_code, "incidents")
+                incidents = self._incidents(arng, a, self._rates(a), children, start, end,
                                             child_factor, incident_factor)
                 returns = not (a.gss_code == LATE_STARTER[0] and year_ending < LATE_STARTER[1])
                 result.append(AuthorityYear(a, year_ending, children, incidents, returns))
@@ -268,17 +279,19 @@ class Simulation:
 
     def _incidents(self, rng, a: Authority, rates, children: list[Child], start: date,
                    end: date, child_factor: float, incident_factor: float) -> list[Incident]:
-        wanted = rates.missing_rate * child_factor * CHILD_COUNT_LOSS * len(children)
-        count = min(len(children), int(rng.poisson(wanted)))
+        count = min(len(children), round(rates.missing_rate * child_factor * len(children)))
         if not count:
             return []
         ages = np.array([(end - c.dob).days / 365.25 for c in children])
         weight = np.clip(ages - 9, 0.05, None) ** 2 * np.array(
             [3.0 if c.place in ("K2", "H5") else 1.0 for c in children])
         chosen = rng.choice(len(children), size=count, replace=False, p=weight / weight.sum())
-        # Missing (M) incidents per child as DfE counts them, so all incidents (M and A) are
-        # that over the M share, and more again for those the council never records.
-        mean = rates.incidents_per_child * incident_factor / rates.missing_share / COUNCIL_RECORDS
+        # Each chosen child's first incident is one the council records as missing (M), so the
+        # child counts as DfE counts; the rest are M or A and recorded or not, at their rates,
+        # so that the expected M incidents the council records per child is the DfE figure.
+        recorded_m = rates.missing_share * COUNCIL_RECORDS
+        mean = 1 + (max(rates.incidents_per_child * incident_factor - 1, 0.1) / recorded_m
+                    * SHORT_SPELL_ALLOWANCE)
         collapse = (RECORDING_COLLAPSE[2] if (a.gss_code, end.year) == RECORDING_COLLAPSE[:2]
                     else 1.0)
         incidents = []
@@ -289,7 +302,8 @@ class Simulation:
             span = (last - first).days + 1
             if span < 1:
                 continue
-            extra = rng.lognormal(math.log(max(mean - 1, 0.2)) - 0.6, 1.1)
+            # mean of the lognormal is exp(mu + sigma^2 / 2): so this has mean (mean - 1)
+            extra = rng.lognormal(math.log(max(mean - 1, 0.2)) - TAIL_SIGMA**2 / 2, TAIL_SIGMA)
             n = min(span, 1 + int(round(extra)), 150)
             days = np.sort(rng.choice(span, size=n, replace=False))
             durations = rng.choice(DURATION_DAYS, size=n, p=DURATION_P)
@@ -299,6 +313,8 @@ class Simulation:
             risks = rng.choice(RISKS, size=n, p=[0.15, 0.45, 0.34, 0.06])
             codes = np.where(rng.random(n) < rates.missing_share, "M", "A")
             council_flags = rng.random(n) < COUNCIL_RECORDS * collapse
+            codes[0] = "M"
+            council_flags[0] = collapse == 1.0 or council_flags[0]
             police_flags = rng.random(n) < POLICE_RECORDS
             open_at_end = last == end and rng.random() < OPEN_AT_YEAR_END
             force = self.register.by_gss(child.placement).pfa_code

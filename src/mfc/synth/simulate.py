@@ -50,6 +50,8 @@ HOURS = np.array([8, 12, 15, 17, 19, 20, 21, 22, 23])
 RISKS = np.array(["NO_APPARENT", "LOW", "MEDIUM", "HIGH"])
 DURATION_DAYS = np.array([0, 1, 2, 3, 5, 8, 14, 30])
 DURATION_P = np.array([0.42, 0.38, 0.10, 0.04, 0.025, 0.017, 0.012, 0.006])
+DURATION_CUM = np.cumsum(DURATION_P)
+CARE_RISK_CUM = np.cumsum([0.15, 0.45, 0.34, 0.06])
 
 
 def collection_year(year_ending: int) -> str:
@@ -306,11 +308,11 @@ class Simulation:
             extra = rng.lognormal(math.log(max(mean - 1, 0.2)) - TAIL_SIGMA**2 / 2, TAIL_SIGMA)
             n = min(span, 1 + int(round(extra)), 150)
             days = np.sort(rng.choice(span, size=n, replace=False))
-            durations = rng.choice(DURATION_DAYS, size=n, p=DURATION_P)
-            hours = rng.choice(HOURS, size=n)
+            durations = _draw(rng, DURATION_DAYS, DURATION_CUM, n)
+            hours = HOURS[rng.integers(0, len(HOURS), size=n)]
             minutes = rng.integers(0, 60, size=n)
             later = rng.random(size=(n, 3))
-            risks = rng.choice(RISKS, size=n, p=[0.15, 0.45, 0.34, 0.06])
+            risks = _draw(rng, RISKS, CARE_RISK_CUM, n)
             codes = np.where(rng.random(n) < rates.missing_share, "M", "A")
             council_flags = rng.random(n) < COUNCIL_RECORDS * collapse
             codes[0] = "M"
@@ -375,6 +377,14 @@ class Simulation:
                 self.next_incident += 1
                 k += 1
         return incidents
+
+
+def _draw(rng: np.random.Generator, values: np.ndarray, cumulative: np.ndarray,
+          n: int) -> np.ndarray:
+    """n values drawn with the probabilities whose running total is `cumulative` (fast path
+    for rng.choice(values, p=...), which re-checks p on every call)."""
+    picks = np.searchsorted(cumulative, rng.random(n) * cumulative[-1], side="right")
+    return values[np.minimum(picks, len(values) - 1)]
 
 
 def _birthday(dob: date, years: int) -> date:

@@ -171,7 +171,7 @@ FILE_CASES = {
     "latin-1": (b"CHILD,DOB,MISSING,MIS_START,MIS_END\nT001,05/01/2010,M,03/05/2023,\n"
                 b"T002,17/09/2008,M,01/03/2024,caf\xe9\n", "missing.csv line 3"),
     "ragged row": (b"CHILD,DOB,MISSING,MIS_START,MIS_END\nT001,05/01/2010,M,03/05/2023\n",
-                   "missing.csv line 2"),
+                   "missing.csv line 2: missing data for column MIS_END"),
     "empty file": (b"", "missing.csv is empty"),
 }
 

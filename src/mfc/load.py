@@ -113,7 +113,10 @@ def copy_to_landing(conn: psycopg.Connection, submission_id: int, table: Table,
             ), (submission_id,))
             conn.execute("drop table delivered")
     except psycopg.errors.DataError as err:
-        raise FileProblem(f"{path.name} {_copy_line(err)}{err.diag.message_primary}") from err
+        message = err.diag.message_primary or str(err)
+        for i, column in enumerate(columns):  # say the delivered column, not our c0, c1 ...
+            message = message.replace(f'"c{i}"', column)
+        raise FileProblem(f"{path.name} {_copy_line(err)}{message}") from err
     return [col for col in columns if col in table.columns]
 
 

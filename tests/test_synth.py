@@ -129,3 +129,16 @@ _INDEX: dict[int, dict] = {}
 def records_by(records: list[dict], file: str, line: int) -> dict:
     index = _INDEX.setdefault(id(records), {(r["file"], int(r["line"])): r for r in records})
     return index[(file, line)]
+
+
+def test_mfc_synth_command_writes_a_region_and_prints_totals_next_to_targets(tmp_path, capsys):
+    from mfc import cli
+
+    code = cli.main(["synth", "--out", str(tmp_path), "--seed", "3", "--years", "2024",
+                     "--region", "E12000001", "--scale", "0.1"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "2023-24  children" in out and "(target   1,300)" in out
+    folders = {p.parent.name for p in (tmp_path / "landing" / "council").glob("*/2023-24")}
+    assert len(folders) == 12  # the twelve North East authorities
+    assert cli.main(["synth", "--out", str(tmp_path / "x"), "--region", "E99999999"]) == 2

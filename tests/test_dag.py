@@ -102,6 +102,13 @@ def test_nightly_run_loads_good_returns_quarantines_the_bad_one_and_reruns_chang
     assert "mfc_nightly finished: success" in rerun.stdout
     assert snapshot(warehouse_url) == before
 
+    # The analyst guide's queries run, and answer.
+    guide = (config.dags_dir().parent / "docs" / "analyst-guide.md").read_text()
+    blocks = re.findall(r"```sql\n(.*?)```", guide, re.S)
+    assert len(blocks) >= 5
+    for block in blocks:
+        assert query(warehouse_url, block), block
+
     # Each mart check fails on its own crafted fault (all passed above, on good marts). Moving
     # an incident to another authority also breaks the totals, and must say so.
     [(key, gss)] = query(warehouse_url, "select incident_key, responsible_authority_gss "

@@ -17,7 +17,6 @@ from mfc.synth.simulate import collection_year
 
 NORTH_EAST = {"E06000001", "E06000002", "E06000003", "E06000004", "E06000005", "E06000047",
               "E06000057", "E08000021", "E08000022", "E08000023", "E08000024", "E08000037"}
-LONDON = None  # filled from the register below
 
 
 def synth(out: Path, years=range(2023, 2025), authorities=NORTH_EAST, scale=0.3,
@@ -99,6 +98,7 @@ def test_truth_maps_every_delivered_record_to_one_incident_and_child(tmp_path):
     records = rows(out / "truth" / "records.csv")
     keys = Counter((r["file"], r["line"]) for r in records)
     assert max(keys.values()) == 1  # one truth row per delivered line
+    by_line = {(r["file"], int(r["line"])): r for r in records}
     incidents = {r["true_incident_id"]: r for r in rows(out / "truth" / "incidents.csv")}
     children = {(r["authority_or_force"], r["local_id"]): r["true_child_id"]
                 for r in rows(out / "truth" / "children.csv")}
@@ -109,26 +109,18 @@ def test_truth_maps_every_delivered_record_to_one_incident_and_child(tmp_path):
         delivered += len(source) if "missing.csv" in relative or "/police/" in relative else 0
         for line, row in enumerate(source, start=2):
             if "/police/" in relative:
-                truth = records_by(records, relative, line)
+                truth = by_line[(relative, line)]
                 assert incidents[truth["true_incident_id"]]["true_child_id"] == \
                     truth["true_child_id"]
                 assert children[(row["FORCE"], row["PERSON_REF"])] == truth["true_child_id"]
             elif relative.endswith("missing.csv"):
-                truth = records_by(records, relative, line)
+                truth = by_line[(relative, line)]
                 authority = incidents[truth["true_incident_id"]]["responsible_gss"]
                 assert children[(authority, row["CHILD"])] == truth["true_child_id"]
                 assert incidents[truth["true_incident_id"]]["council_recorded"] == "1"
     assert delivered == len(records)
     years = {r["file"].split("/")[3] for r in records if r["file"].startswith("landing/council")}
     assert years == {collection_year(2023), collection_year(2024)}
-
-
-_INDEX: dict[int, dict] = {}
-
-
-def records_by(records: list[dict], file: str, line: int) -> dict:
-    index = _INDEX.setdefault(id(records), {(r["file"], int(r["line"])): r for r in records})
-    return index[(file, line)]
 
 
 def test_mfc_synth_command_writes_a_region_and_prints_totals_next_to_targets(tmp_path, capsys):

@@ -38,7 +38,9 @@ FROM_HOME_IDS = 10_000_000   # true child ids of children missing from home star
 # Practice changes the series must show (see docs/synthetic-data.md).
 RECORDING_COLLAPSE = ("E06000002", 2023, 0.15)  # Middlesbrough records 15% in 2022-23
 LATE_STARTER = ("E06000027", 2018)               # Torbay returns from 2017-18 only
-# Incidents per child beyond the first: lognormal, a heavy tail (some children 50+ a year).
+# Incidents per child: a share go missing once (DfE 2017: 6,660 of 10,700 children missing
+# went missing more than once); the others 2 + lognormal, a heavy tail (some 50+ a year).
+ONCE_ONLY = 0.36
 TAIL_SIGMA = 1.0
 # A child in care for only part of the year cannot have more incidents than days: the draws
 # lost that way (about 4%, measured on the nation) are made up here.
@@ -304,9 +306,14 @@ class Simulation:
             span = (last - first).days + 1
             if span < 1:
                 continue
-            # mean of the lognormal is exp(mu + sigma^2 / 2): so this has mean (mean - 1)
-            extra = rng.lognormal(math.log(max(mean - 1, 0.2)) - TAIL_SIGMA**2 / 2, TAIL_SIGMA)
-            n = min(span, 1 + int(round(extra)), 150)
+            # Some children go missing once; the rest again and again, with a heavy tail. The
+            # lognormal's mean is exp(mu + sigma^2 / 2), chosen so the mixture's mean is `mean`.
+            if rng.random() < ONCE_ONLY:
+                n = 1
+            else:
+                repeats = max((mean - ONCE_ONLY) / (1 - ONCE_ONLY) - 2, 0.2)
+                extra = rng.lognormal(math.log(repeats) - TAIL_SIGMA**2 / 2, TAIL_SIGMA)
+                n = min(span, 2 + int(round(extra)), 150)
             days = np.sort(rng.choice(span, size=n, replace=False))
             durations = _draw(rng, DURATION_DAYS, DURATION_CUM, n)
             hours = HOURS[rng.integers(0, len(HOURS), size=n)]

@@ -144,7 +144,7 @@ def query_commit(url: str, statement: str) -> None:
         conn.execute(statement)
 
 
-def test_mfc_run_exits_non_zero_when_the_run_fails(server_url, tmp_path, monkeypatch):
+def test_mfc_run_exits_non_zero_when_the_run_fails(tmp_path):
     landing = tmp_path / "landing"
     (landing / "council").mkdir(parents=True)
     env = {"MFC_WAREHOUSE_URL": "postgresql://postgres@127.0.0.1:1/nowhere"}

@@ -64,7 +64,7 @@ def _synth(args: argparse.Namespace) -> int:
           "(children with a missing incident; missing incidents), simulated vs target:")
     sim = Simulation(args.seed, years, args.scale)
     for year_ending, totals in sorted(summary.items()):
-        target = sim._target(year_ending)
+        target = sim.target(year_ending)
         print(f"  {year_ending - 1}-{year_ending % 100:02d}  children {len(totals.children):>7,}"
               f" (target {round(target.children_missing * args.scale):>7,})"
               f"  incidents {totals.incidents:>8,}"

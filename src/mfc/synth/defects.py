@@ -93,7 +93,7 @@ class Injector:
             truth = self._rows(rng, rows, truth, context, manifest)
         files = self._plain(tables)
         if file_kind:
-            self._file(rng, file_kind, tables, files, manifest, extras)
+            self._file(file_kind, tables, files, manifest, extras)
         return files, manifest, truth, extras
 
     @staticmethod
@@ -155,7 +155,7 @@ class Injector:
             manifest.append(("missing.csv", i + 2, column, kind, check))
         return truth
 
-    def _file(self, rng, kind, tables, files, manifest, extras) -> None:
+    def _file(self, kind, tables, files, manifest, extras) -> None:
         name, column, check = FILE_KINDS[kind]
         line: int | str = ""
         if kind == "missing_column":

@@ -143,7 +143,7 @@ class Simulation:
         day = date(year_ending, 3, 31)
         return sorted((a for a in self.register if a.in_force_on(day)), key=lambda a: a.gss_code)
 
-    def _target(self, year_ending: int) -> parameters.YearTarget:
+    def target(self, year_ending: int) -> parameters.YearTarget:
         known = sorted(self.targets)
         return self.targets[min(max(year_ending, known[0]), known[-1])]
 
@@ -153,7 +153,7 @@ class Simulation:
 
         Computed on the year's actual rosters, so that size drift cannot bias the totals.
         """
-        target = self._target(year_ending)
+        target = self.target(year_ending)
         england = [(self._rates(a), len(children)) for a, children in rosters
                    if a.country == "England"]
         expected_children = sum(r.missing_rate * n for r, n in england)
@@ -228,7 +228,7 @@ class Simulation:
             self._by_region: dict[str, list[str]] = {}
             for a in self._live:
                 self._by_region.setdefault(a.region_code, []).append(a.gss_code)
-            trend = self._target(year_ending).looked_after_in_year / self._mean_england
+            trend = self.target(year_ending).looked_after_in_year / self._mean_england
             # Carry over: children still in care; reorganised authorities hand children on.
             continuing = []
             for child in roster:

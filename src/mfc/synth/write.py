@@ -164,7 +164,7 @@ class Writer:
 
     # Police ----------------------------------------------------------------------------
 
-    def police(self, year_ending: int, incidents: list[Incident], forces: set[str]) -> None:
+    def police(self, incidents: list[Incident], forces: set[str]) -> None:
         by_force: dict[str, list[Incident]] = defaultdict(list)
         for incident in incidents:
             if incident.police and incident.force in forces:
@@ -244,7 +244,7 @@ class Writer:
                     i.true_id, self._true_child(i), "Y" if i.child else "N", i.responsible or "",
                     i.placement, i.force, uk_time(i.reported), uk_time(i.found), i.missing_type,
                     int(i.council), int(i.police)])
-            self.police(year_ending, police, forces)
+            self.police(police, forces)
             if self.o.progress and sys.stderr.isatty():
                 print(f"\r  {collection_year(year_ending)} written "
                       f"({years_done}/{len(self.o.years)})", end="", file=sys.stderr)
@@ -260,7 +260,7 @@ class Writer:
             w.writerow(["collection_year", "children_missing", "target_children_missing",
                         "missing_incidents", "target_missing_incidents"])
             for year_ending, totals in sorted(self.summary.items()):
-                target = self.sim._target(year_ending)
+                target = self.sim.target(year_ending)
                 w.writerow([collection_year(year_ending), len(totals.children),
                             round(target.children_missing * self.o.scale),
                             totals.incidents, round(target.missing_incidents * self.o.scale)])

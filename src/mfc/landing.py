@@ -1,7 +1,10 @@
 """Deliveries in the landing folder: find them, fingerprint them, archive them, register them.
 
-Layout (docs/returns/council.md): <landing>/council/<authority>/<collection-year>/<table>.csv,
-where <authority> is a GSS code, DfE code or name and <collection-year> is like 2023-24.
+Layout:
+- council (docs/returns/council.md): <landing>/council/<authority>/<collection-year>/<table>.csv,
+  where <authority> is a GSS code, DfE code or name and <collection-year> is like 2023-24;
+- police (docs/returns/police.md): <landing>/police/<force>/<YYYY-MM>.csv, one submission per
+  force and month, <force> the police force area's GSS code.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import psycopg
 
 from mfc import config
 from mfc.geography import AuthorityRegister, UnknownAuthority
+from mfc.returns import police
 from mfc.returns.council import TABLES, CollectionYear
 
 log = logging.getLogger(__name__)
@@ -44,6 +48,11 @@ class Delivery:
     collection_year: str
     files: tuple[DeliveredFile, ...]
 
+    def table_of(self, f: DeliveredFile) -> str | None:
+        if self.source == "police":
+            return police.INCIDENTS.name if f.path.suffix.lower() == ".csv" else None
+        return f.table_name
+
     @property
     def fileset_sha256(self) -> str:
         """One fingerprint for the set: the same bytes under the same names give the same value."""
@@ -62,7 +71,27 @@ def sha256_of(path: Path) -> str:
 
 
 def discover(landing_dir: Path) -> list[Delivery]:
-    """Every council delivery folder under the landing folder, in a stable order."""
+    """Every delivery under the landing folder, council then police, in a stable order."""
+    return [*_discover_council(landing_dir), *_discover_police(landing_dir)]
+
+
+def _discover_police(landing_dir: Path) -> list[Delivery]:
+    """Each month file of each force is a delivery of its own."""
+    police_dir = landing_dir / "police"
+    for stray in sorted(police_dir.glob("*")):
+        if stray.is_file() and not stray.name.startswith("."):
+            log.warning("ignored %s: files belong in police/<force>/<YYYY-MM>.csv", stray)
+    deliveries = []
+    for path in sorted(police_dir.glob("*/*")):
+        if not path.is_file() or path.name.startswith("."):
+            continue
+        month = path.name.rsplit(".", 1)[0] if path.suffix.lower() == ".csv" else path.name
+        delivered = DeliveredFile(path, sha256_of(path), path.stat().st_size)
+        deliveries.append(Delivery("police", path.parent, path.parent.name, month, (delivered,)))
+    return deliveries
+
+
+def _discover_council(landing_dir: Path) -> list[Delivery]:
     deliveries = []
     council = landing_dir / "council"
     for stray in sorted([*council.glob("*"), *council.glob("*/*")]):
@@ -85,8 +114,15 @@ def discover(landing_dir: Path) -> list[Delivery]:
 
 def resolve(
     delivery: Delivery, register: AuthorityRegister
-) -> tuple[str | None, CollectionYear | None]:
-    """The authority's GSS code and the collection year, or None where the folder names neither."""
+) -> tuple[str | None, CollectionYear | police.ReturnMonth | None]:
+    """The returning body's GSS code (authority or force) and the period, None where unknown."""
+    if delivery.source == "police":
+        try:
+            month = police.ReturnMonth.parse(delivery.collection_year)
+        except ValueError:
+            month = None
+        force = delivery.authority_as_delivered.strip().upper()
+        return (force if force in police.force_codes() else None), month
     try:
         year = CollectionYear.parse(delivery.collection_year)
     except ValueError:
@@ -135,13 +171,15 @@ def register(
                     (submission_id, file_name, table_name, sha256, bytes, archived_path)
                 values (%s, %s, %s, %s, %s, %s)
                 """,
-                (submission_id, f.path.name, f.table_name, f.sha256, f.bytes, str(kept)),
+                (submission_id, f.path.name, delivery.table_of(f), f.sha256, f.bytes,
+                 str(kept)),
             )
     return submission_id
 
 
-def register_all(url: str, landing_dir: Path) -> list[int]:
-    """Register new deliveries; return every submission still waiting for its gate.
+def register_all(url: str, landing_dir: Path, source: str | None = None) -> list[int]:
+    """Register new deliveries; return every submission (of one source, if named) still
+    waiting for its gate.
 
     Submissions left 'received' by an interrupted run are returned too, so they are finished.
     """
@@ -151,6 +189,6 @@ def register_all(url: str, landing_dir: Path) -> list[int]:
             register(conn, delivery, authorities)
         rows = conn.execute(
             "select submission_id from audit.submissions where status = 'received' "
-            "order by submission_id"
+            "and source = coalesce(%s, source) order by submission_id", (source,)
         ).fetchall()
     return [r[0] for r in rows]

@@ -165,11 +165,13 @@ def _land_files(conn: psycopg.Connection, submission_id: int) -> tuple[list[Chec
 PROMOTE = {
     "header": """
         insert into raw.council_header
-            (submission_id, line_no, child_key, upn_key, sex, dob, ethnic, mother, mc_dob)
+            (submission_id, line_no, child_key, upn_key, sex, dob, ethnic, mother, mc_dob,
+             dob_key)
         select submission_id, line_no,
                landing.keyed_hash(%(gss)s || ':' || child, %(ik)s, %(ok)s),
                landing.keyed_hash(upper(upn), %(ik)s, %(ok)s),
-               sex, landing.to_date_uk(dob), ethnic, mother, landing.to_date_uk(mc_dob)
+               sex, landing.to_date_uk(dob), ethnic, mother, landing.to_date_uk(mc_dob),
+               landing.keyed_hash('dob:' || to_char(landing.to_date_uk(dob), 'YYYY-MM-DD'), %(ik)s, %(ok)s)
         from landing.council_header where submission_id = %(sid)s""",
     "episodes": """
         insert into raw.council_episodes
@@ -198,26 +200,33 @@ def _promote(conn: psycopg.Connection, submission_id: int, gss: str, year: str) 
     params = {"sid": submission_id, "gss": gss, "ik": inner, "ok": outer}
     for statement in PROMOTE.values():
         conn.execute(statement, params)
-    conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"council:{gss}:{year}",))
+    return settle(conn, "council", submission_id, gss, year)
+
+
+def settle(conn: psycopg.Connection, source: str, submission_id: int, gss: str,
+           period: str) -> str:
+    """Mark a promoted submission loaded and the one it replaces superseded; or, when a newer
+    one for the same returning body and period is loaded already, this one superseded."""
+    conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"{source}:{gss}:{period}",))
     newer = conn.execute(
-        "select min(submission_id) from audit.submissions where source = 'council' "
+        "select min(submission_id) from audit.submissions where source = %s "
         "and authority_gss = %s and collection_year = %s and status = 'loaded' "
-        "and submission_id > %s", (gss, year, submission_id),
+        "and submission_id > %s", (source, gss, period, submission_id),
     ).fetchone()[0]
     if newer is not None:
-        _set_status(conn, submission_id, "superseded", superseded_by=newer)
+        set_status(conn, submission_id, "superseded", superseded_by=newer)
         return "superseded"
     conn.execute(
         "update audit.submissions set status = 'superseded', superseded_by = %s, "
-        "status_changed_at = now() where source = 'council' and authority_gss = %s "
+        "status_changed_at = now() where source = %s and authority_gss = %s "
         "and collection_year = %s and status = 'loaded' and submission_id < %s",
-        (submission_id, gss, year, submission_id),
+        (submission_id, source, gss, period, submission_id),
     )
-    _set_status(conn, submission_id, "loaded")
+    set_status(conn, submission_id, "loaded")
     return "loaded"
 
 
-def _set_status(conn: psycopg.Connection, submission_id: int, status: str,
+def set_status(conn: psycopg.Connection, submission_id: int, status: str,
                 superseded_by: int | None = None) -> None:
     conn.execute(
         "update audit.submissions set status = %s, superseded_by = %s, status_changed_at = now() "
@@ -279,7 +288,7 @@ def gate_and_load(url: str, submission_id: int, run_id: str) -> Outcome:
         with conn.transaction():
             gates.store(conn, submission_id, run_id, results)
             if failed:
-                _set_status(conn, submission_id, "quarantined")
+                set_status(conn, submission_id, "quarantined")
                 status = "quarantined"
             else:
                 status = _promote(conn, submission_id, gss, year)

@@ -14,11 +14,12 @@ from datetime import date
 class Table:
     name: str             # header / episodes / missing
     file_name: str        # as delivered
-    columns: tuple[str, ...]  # DfE column names, all required
+    columns: tuple[str, ...]  # column names as the spec writes them, all required
+    landing_schema_table: str | None = None  # default landing.council_<name>
 
     @property
     def landing_table(self) -> str:
-        return f"landing.council_{self.name}"
+        return self.landing_schema_table or f"landing.council_{self.name}"
 
 
 HEADER = Table("header", "header.csv", ("CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"))

@@ -144,3 +144,60 @@ create table if not exists dq.check_results (
     checked_at timestamptz not null default now(),
     primary key (submission_id, run_id, check_id)
 );
+
+-- Added with the police return. 'add column if not exists' keeps this file re-runnable on a
+-- warehouse made before it (there is no migration tool yet: see docs/architecture.md).
+
+-- A keyed hash of the date of birth: linkage compares it, so the full date stays in raw.
+alter table raw.council_header add column if not exists dob_key text;
+
+-- dd/mm/yyyy HH:MM (24-hour clock, UK local time as the clock showed it) -> timestamp; null for
+-- anything else.
+create or replace function landing.to_timestamp_uk(value text) returns timestamp
+language sql immutable parallel safe as $$
+    select case
+        when value !~ '^\d{2}/\d{2}/\d{4} \d{2}:\d{2}$' then null
+        when substr(value, 12, 2)::int > 23 or substr(value, 15, 2)::int > 59 then null
+        else landing.to_date_uk(substr(value, 1, 10))
+             + make_interval(hours => substr(value, 12, 2)::int, mins => substr(value, 15, 2)::int)
+    end
+$$;
+
+-- Age in whole years on a day, as people count it (birthdays, not days / 365).
+create or replace function landing.age_on(dob date, on_day date) returns integer
+language sql immutable parallel safe as $$
+    select extract(year from age(on_day, dob))::integer
+$$;
+
+-- A police month file as delivered (docs/returns/police.md), with what its folder and name say
+-- (folder_force, file_month) and the responsible authority as the register resolved it.
+create table if not exists landing.police_incidents (
+    submission_id bigint not null, line_no integer not null,
+    folder_force text, file_month date,
+    force text, incident_ref text, person_ref text, dob text, age text, sex text,
+    reported_missing text, found text, risk text, looked_after text, responsible_la text,
+    placement_district text, found_district text,
+    responsible_gss text,
+    primary key (submission_id, line_no)
+);
+
+create table if not exists raw.police_incidents (
+    submission_id bigint not null references audit.submissions (submission_id),
+    line_no integer not null,
+    force text not null,                 -- police force area GSS code (E23, W15)
+    incident_ref text not null,          -- the force's own reference: not a personal identifier
+    person_key text not null,            -- HMAC of force code + PERSON_REF
+    dob date,                            -- full date of birth stays in raw
+    dob_key text,                        -- HMAC of the date of birth, for linkage
+    age_at_report integer not null,      -- from DOB when given, else AGE
+    sex text not null,                   -- M, F, U
+    reported_missing timestamp not null, -- UK local time as delivered
+    found timestamp,
+    risk text not null,
+    looked_after text,
+    responsible_la_as_delivered text,
+    responsible_gss text,                -- resolved on the date reported missing
+    placement_district text not null,
+    found_district text,
+    primary key (submission_id, line_no)
+);

@@ -302,7 +302,8 @@ class Simulation:
         for index in sorted(chosen):
             child = children[index]
             first = max(child.entered, start)
-            last = child.left or end
+            # A child (under 18) goes missing: not on or after the 18th birthday.
+            last = min(child.left or end, _birthday(child.dob, 18) - timedelta(days=1))
             span = (last - first).days + 1
             if span < 1:
                 continue

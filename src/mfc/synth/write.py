@@ -198,7 +198,8 @@ class Writer:
             self.seen_persons.add(key)
             self.w["children"].writerow(["police", force, person, child_id])
         n = i.true_id
-        age = (i.reported.date() - dob).days // 365
+        day = i.reported.date()
+        age = day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
         looked_after = ("Y" if n % 10 < 7 else "" if n % 10 < 9 else "N") if i.child else \
             ("" if n % 10 < 1 else "N")
         responsible = ""

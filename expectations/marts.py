@@ -24,12 +24,15 @@ CHECKS: tuple[Check, ...] = (
                 "where responsible_authority_gss not in "
                 "(select authority_gss from marts.dim_authorities)")),
     Check("mfc.marts.authority_in_force", FCT, "cross-table", BLOCKING,
-          "A missing incident is attributed to an authority not in being in its collection year.",
-          ("RESPONSIBLE_AUTHORITY_GSS", "COLLECTION_YEAR"),
-          unexpected_rows("select f.responsible_authority_gss, f.collection_year from {batch} as f "
+          "A council-returned incident is attributed to an authority not in being in its "
+          "collection year.",
+          ("RESPONSIBLE_AUTHORITY_GSS", "COUNCIL_COLLECTION_YEAR"),
+          unexpected_rows("select f.responsible_authority_gss, f.council_collection_year "
+                "from {batch} as f "
                 "join marts.dim_authorities a on a.authority_gss = f.responsible_authority_gss "
-                "where a.valid_to < make_date(left(f.collection_year, 4)::int + 1, 3, 31) "
-                "or a.valid_from > make_date(left(f.collection_year, 4)::int + 1, 3, 31)")),
+                "where a.valid_to < make_date(left(f.council_collection_year, 4)::int + 1, 3, 31) "
+                "or a.valid_from > make_date(left(f.council_collection_year, 4)::int + 1, 3, 31)"
+                )),
     Check("mfc.marts.totals_agree", AGG, "cross-table", BLOCKING,
           "Incidents by authority and year do not add up to the incidents fact.",
           ("AUTHORITY_YEAR_KEY", "INCIDENTS"),
@@ -39,5 +42,6 @@ CHECKS: tuple[Check, ...] = (
                 "from marts.agg_missing_by_authority_year s "
                 "left join marts.fct_missing_incidents f "
                 "on f.responsible_authority_gss = s.authority_gss "
-                "and f.collection_year = s.collection_year group by 1, 2)")),
+                "and f.council_collection_year = s.collection_year "
+                "and f.council_submission_id is not null group by 1, 2)")),
 )

@@ -1,4 +1,4 @@
-"""`mfc`: the warehouse's command line (demo, run)."""
+"""`mfc`: the warehouse's command line (demo, run, synth, evaluate, stop)."""
 
 from __future__ import annotations
 
@@ -72,6 +72,27 @@ def _synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from mfc import evaluate
+
+    truth = Path(args.truth)
+    url = config.warehouse_url()
+    if url is None:
+        print("mfc evaluate: MFC_WAREHOUSE_URL is not set", file=sys.stderr)
+        return 2
+    if not (truth / "records.csv").is_file() and not (truth / "truth" / "records.csv").is_file():
+        print(f"mfc evaluate: {truth} holds no truth/records.csv (see mfc synth)",
+              file=sys.stderr)
+        return 2
+    report = evaluate.evaluate(url, truth)
+    if not args.authorities:
+        report["authorities"].pop("rows")
+    print(json.dumps(report, indent=2))
+    return 0
+
+
 def _stop(args: argparse.Namespace) -> int:
     from mfc import warehouse
 
@@ -115,6 +136,14 @@ def main(argv: list[str] | None = None) -> int:
     synth.add_argument("--defect-rate", type=float, default=0.0,
                        help="share of rows (and of returns) given a defect; 0 = clean")
     synth.set_defaults(handler=_synth)
+
+    evaluate = commands.add_parser(
+        "evaluate", help="compare the warehouse (MFC_WAREHOUSE_URL) with synthetic truth, as JSON")
+    evaluate.add_argument("--truth", required=True,
+                          help="the folder mfc synth wrote (or its truth/ folder)")
+    evaluate.add_argument("--authorities", action="store_true",
+                          help="list every authority-year judged, not only the worst errors")
+    evaluate.set_defaults(handler=_evaluate)
 
     stop = commands.add_parser("stop", help="stop the embedded PostgreSQL that `mfc demo` started")
     stop.set_defaults(handler=_stop)

@@ -171,7 +171,8 @@ PROMOTE = {
                landing.keyed_hash(%(gss)s || ':' || child, %(ik)s, %(ok)s),
                landing.keyed_hash(upper(upn), %(ik)s, %(ok)s),
                sex, landing.to_date_uk(dob), ethnic, mother, landing.to_date_uk(mc_dob),
-               landing.keyed_hash('dob:' || to_char(landing.to_date_uk(dob), 'YYYY-MM-DD'), %(ik)s, %(ok)s)
+               landing.keyed_hash('dob:' || to_char(landing.to_date_uk(dob), 'YYYY-MM-DD'),
+                                  %(ik)s, %(ok)s)
         from landing.council_header where submission_id = %(sid)s""",
     "episodes": """
         insert into raw.council_episodes

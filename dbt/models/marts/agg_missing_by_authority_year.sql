@@ -1,5 +1,7 @@
--- Collection year x authority, for every authority-year with a current return (a return with
--- no missing periods reports zeros; an authority that has not returned has no row).
+-- Collection year x authority as the councils returned it: the DfE-comparable count, from
+-- council returns only (police-only incidents are in agg_missing_by_authority_period). Every
+-- authority-year with a current return has a row (a return with no missing periods reports
+-- zeros; an authority that has not returned has no row).
 with current_submissions as (
     select * from {{ ref('stg_audit__submissions') }}
     where is_current and return_source = 'council'
@@ -7,6 +9,7 @@ with current_submissions as (
 
 incidents as (
     select * from {{ ref('fct_missing_incidents') }}
+    where council_submission_id is not null
 ),
 
 authorities as (
@@ -15,9 +18,9 @@ authorities as (
 
 per_child as (
     select
-        collection_year,
+        council_collection_year as collection_year,
         responsible_authority_gss,
-        child_key,
+        council_child_key as child_key,
         count(*) as incidents,
         count(*) filter (where missing_type = 'missing') as missing_incidents,
         count(*) filter (where missing_type = 'away') as away_incidents

@@ -8,6 +8,7 @@ renamed as (
         line_no as source_line_no,
         child_key,
         upn_key,
+        dob_key,
         sex as sex_code,
         -- Full dates of birth stay in raw: beyond it, only the month.
         date_trunc('month', dob)::date as birth_month,

@@ -1,4 +1,5 @@
-"""mfc_nightly: at 02:00 UK time, gate and load what was delivered, rebuild the marts, check them.
+"""mfc_nightly: at 02:00 UK time, gate and load what councils and police forces delivered,
+rebuild the marts, check them.
 
 Wiring only: each task calls into src/mfc (mfc.nightly) or dbt/ (through Cosmos).
 """
@@ -29,23 +30,28 @@ config.export_dbt_env()
     default_args={"owner": "mfc-data-engineering", "retries": 2,
                   "retry_delay": pendulum.duration(minutes=5)},
     params={"landing_dir": Param(os.environ.get("MFC_LANDING_DIR", "/data/landing"),
-                                 type="string", description="Folder councils deliver into")},
+                                 type="string",
+                                 description="Folder councils and forces deliver into")},
     doc_md=__doc__,
 )
 def mfc_nightly():
     # params and run_id are filled in from the task context by Airflow.
-    @task
-    def discover_submissions(params: dict | None = None) -> list[int]:
+    @task(multiple_outputs=True)
+    def discover_submissions(params: dict | None = None) -> dict[str, list]:
         return nightly.discover(params["landing_dir"])
 
     @task(max_active_tis_per_dagrun=2)
     def gate_and_load(submission_id: int, run_id: str | None = None) -> dict:
         return nightly.gate(submission_id, run_id)
 
+    @task(max_active_tis_per_dagrun=2)
+    def gate_police_months(submission_ids: list[int], run_id: str | None = None) -> list[dict]:
+        return nightly.gate_police(submission_ids, run_id)
+
     # Runs when nothing new arrived too (an empty map is 'skipped'), so the marts still rebuild.
     @task(trigger_rule="none_failed")
-    def summarise_gates(outcomes: list[dict]) -> dict[str, int]:
-        return nightly.summarise(list(outcomes or []))
+    def summarise_gates(council: list[dict], police: list[list[dict]]) -> dict[str, int]:
+        return nightly.summarise([*(council or []), *(o for batch in police or [] for o in batch)])
 
     @task(retries=0)
     def gate_marts() -> list[str]:
@@ -54,9 +60,11 @@ def mfc_nightly():
         except nightly.MartGateFailed as failed:
             raise AirflowFailException(str(failed)) from failed  # retrying cannot fix data
 
-    outcomes = gate_and_load.expand(submission_id=discover_submissions())
+    waiting = discover_submissions()
+    council = gate_and_load.expand(submission_id=waiting["council"])
+    police = gate_police_months.expand(submission_ids=waiting["police"])
     transform = DbtTaskGroup(group_id="dbt", **nightly.cosmos_configs())
-    summarise_gates(outcomes) >> transform >> gate_marts()
+    summarise_gates(council, police) >> transform >> gate_marts()
 
 
 mfc_nightly()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import query
 
-from mfc import landing, load
+from mfc import landing, load, load_police
 from mfc.synth import defects, parameters, write
 from mfc.synth.simulate import collection_year
 
@@ -68,14 +68,25 @@ def test_clean_returns_pass_every_gate_check(warehouse_url, tmp_path):
     synth(tmp_path, years=range(2024, 2025), authorities={"E06000002", "E06000001", "W06000015"},
           scale=0.2)
     assert rows(tmp_path / "truth" / "defects.csv") == []
-    waiting = landing.register_all(warehouse_url, tmp_path / "landing")
-    assert len(waiting) == 3
-    outcomes = [load.gate_and_load(warehouse_url, sid, "synth") for sid in waiting]
+    landing.register_all(warehouse_url, tmp_path / "landing")
+    council = landing.waiting(warehouse_url, "council")
+    assert len(council) == 3
+    outcomes = [load.gate_and_load(warehouse_url, sid, "synth") for sid in council]
     assert [o.status for o in outcomes] == ["loaded"] * 3, [o.failed_checks for o in outcomes]
-    # What was loaded is what the truth says the councils recorded.
-    records = [r for r in rows(tmp_path / "truth" / "records.csv")
-               if r["file"].startswith("landing/council/")]
-    assert query(warehouse_url, "select count(*) from raw.council_missing") == [(len(records),)]
+    # Police month files of the forces of those authorities: Cleveland and South Wales.
+    police = landing.waiting(warehouse_url, "police")
+    assert len(police) == 2 * 12
+    outcomes = [o for batch in load_police.batches(warehouse_url, police)
+                for o in load_police.gate_and_load_batch(warehouse_url, batch, "synth")]
+    assert {o.status for o in outcomes} == {"loaded"}, [o.failed_checks for o in outcomes]
+    # What was loaded is what the truth says the councils and forces recorded.
+    records = rows(tmp_path / "truth" / "records.csv")
+    council_rows = [r for r in records if r["file"].startswith("landing/council/")]
+    police_rows = [r for r in records if r["file"].startswith("landing/police/")]
+    assert query(warehouse_url, "select count(*) from raw.council_missing") == [
+        (len(council_rows),)]
+    assert query(warehouse_url, "select count(*) from raw.police_incidents") == [
+        (len(police_rows),)]
 
 
 def test_every_listed_defect_is_in_its_file_and_every_kind_occurs(tmp_path):

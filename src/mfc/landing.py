@@ -177,9 +177,8 @@ def register(
     return submission_id
 
 
-def register_all(url: str, landing_dir: Path, source: str | None = None) -> list[int]:
-    """Register new deliveries; return every submission (of one source, if named) still
-    waiting for its gate.
+def register_all(url: str, landing_dir: Path) -> list[int]:
+    """Register new deliveries; return every submission still waiting for its gate.
 
     Submissions left 'received' by an interrupted run are returned too, so they are finished.
     """
@@ -187,6 +186,12 @@ def register_all(url: str, landing_dir: Path, source: str | None = None) -> list
     with psycopg.connect(url) as conn:
         for delivery in discover(landing_dir):
             register(conn, delivery, authorities)
+    return waiting(url)
+
+
+def waiting(url: str, source: str | None = None) -> list[int]:
+    """Registered submissions (of one source, if named) not yet gated, oldest first."""
+    with psycopg.connect(url) as conn:
         rows = conn.execute(
             "select submission_id from audit.submissions where status = 'received' "
             "and source = coalesce(%s, source) order by submission_id", (source,)

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mfc import config, landing, load, warehouse
+from mfc import config, landing, load, load_police, warehouse
 
 log = logging.getLogger(__name__)
 
@@ -16,16 +16,20 @@ class MartGateFailed(RuntimeError):
     """The marts broke an assertion: analysts must not see this build."""
 
 
-def discover(landing_dir: str) -> list[int]:
-    """Make sure the warehouse tables exist, register new deliveries, return those to gate."""
+def discover(landing_dir: str) -> dict[str, list]:
+    """Make sure the warehouse tables exist, register new deliveries, return those to gate:
+    council submissions one by one, police month files in batches (mfc.load_police)."""
     url = config.require_warehouse_url()
     folder = Path(landing_dir)
     if not folder.is_dir():
         raise FileNotFoundError(f"landing folder {folder} does not exist")
     warehouse.ensure_schema(url)
-    waiting = landing.register_all(url, folder)
-    log.info("%d submission(s) to gate from %s", len(waiting), folder)
-    return waiting
+    landing.register_all(url, folder)
+    council = landing.waiting(url, "council")
+    police = load_police.batches(url, landing.waiting(url, "police"))
+    log.info("to gate from %s: %d council submission(s), %d police month file(s) in %d "
+             "batch(es)", folder, len(council), sum(map(len, police)), len(police))
+    return {"council": council, "police": police}
 
 
 def gate(submission_id: int, run_id: str) -> dict[str, Any]:
@@ -34,6 +38,16 @@ def gate(submission_id: int, run_id: str) -> dict[str, Any]:
     log.info("submission %s: %s %s", submission_id, outcome.status,
              ", ".join(outcome.failed_checks))
     return outcome.as_dict()
+
+
+def gate_police(submission_ids: list[int], run_id: str) -> list[dict[str, Any]]:
+    """Gate one batch of police month files; quarantines are outcomes, not task failures."""
+    outcomes = load_police.gate_and_load_batch(config.require_warehouse_url(), submission_ids,
+                                               run_id)
+    for outcome in outcomes:
+        log.info("police submission %s: %s %s", outcome.submission_id, outcome.status,
+                 ", ".join(outcome.failed_checks))
+    return [o.as_dict() for o in outcomes]
 
 
 def summarise(outcomes: list[dict[str, Any]]) -> dict[str, int]:

@@ -36,9 +36,17 @@ config.export_dbt_env()
 )
 def mfc_nightly():
     # params and run_id are filled in from the task context by Airflow.
-    @task(multiple_outputs=True)
-    def discover_submissions(params: dict | None = None) -> dict[str, list]:
+    @task
+    def discover_submissions(params: dict | None = None) -> dict[str, int]:
         return nightly.discover(params["landing_dir"])
+
+    @task
+    def council_waiting() -> list[int]:
+        return nightly.council_waiting()
+
+    @task
+    def police_waiting() -> list[list[int]]:
+        return nightly.police_waiting()
 
     @task(max_active_tis_per_dagrun=2)
     def gate_and_load(submission_id: int, run_id: str | None = None) -> dict:
@@ -60,9 +68,11 @@ def mfc_nightly():
         except nightly.MartGateFailed as failed:
             raise AirflowFailException(str(failed)) from failed  # retrying cannot fix data
 
-    waiting = discover_submissions()
-    council = gate_and_load.expand(submission_id=waiting["council"])
-    police = gate_police_months.expand(submission_ids=waiting["police"])
+    discovered = discover_submissions()
+    council_ids, police_batches = council_waiting(), police_waiting()
+    discovered >> [council_ids, police_batches]
+    council = gate_and_load.expand(submission_id=council_ids)
+    police = gate_police_months.expand(submission_ids=police_batches)
     transform = DbtTaskGroup(group_id="dbt", **nightly.cosmos_configs())
     summarise_gates(council, police) >> transform >> gate_marts()
 

@@ -70,7 +70,7 @@ def test_nightly_run_loads_good_returns_quarantines_the_bad_one_and_reruns_chang
     assert runner.run_nightly(landing, tmp_path / "run1.log") == "success"
 
     statuses = dict(query(warehouse_url, "select authority_as_delivered || ' ' || collection_year, "
-                                         "status from audit.submissions"))
+                                         "status from audit.submissions where source = 'council'"))
     assert statuses == {f"{r.folder} {r.year}": ("loaded" if r.is_clean else "quarantined")
                         for r in returns}
     # The marts equal the synthetic truth, authority by authority, year by year.
@@ -80,8 +80,13 @@ def test_nightly_run_loads_good_returns_quarantines_the_bad_one_and_reruns_chang
                  "distinct_children, children_missing_3_plus "
                  "from marts.agg_missing_by_authority_year")}
     assert marts == {(r.gss, r.year): r.truth() for r in returns if r.is_clean}
-    assert query(warehouse_url, "select count(*) from marts.fct_missing_incidents") == [
+    assert query(warehouse_url, "select count(*) from marts.fct_missing_incidents "
+                                "where council_submission_id is not null") == [
         (sum(r.truth()["incidents"] for r in returns if r.is_clean),)]
+    # Every police month file of the slice's forces loaded.
+    assert query(warehouse_url, "select status, count(*) from audit.submissions "
+                                "where source = 'police' group by 1") == [
+        ("loaded", len(list(landing.glob("police/*/*.csv"))))]
 
     # The spoiled return: named rows in dq, nothing in raw.
     bad = next(r for r in returns if not r.is_clean)
@@ -112,14 +117,15 @@ def test_nightly_run_loads_good_returns_quarantines_the_bad_one_and_reruns_chang
     # Each mart check fails on its own crafted fault (all passed above, on good marts). Moving
     # an incident to another authority also breaks the totals, and must say so.
     [(key, gss)] = query(warehouse_url, "select incident_key, responsible_authority_gss "
-                         "from marts.fct_missing_incidents order by incident_key limit 1")
+                         "from marts.fct_missing_incidents where council_submission_id "
+                         "is not null order by incident_key limit 1")
     fct = f"update marts.fct_missing_incidents set {{}} where incident_key = '{key}'"
     agg = ("update marts.agg_missing_by_authority_year set incidents = incidents {} 1 "
            "where authority_year_key = (select min(authority_year_key) "
            "from marts.agg_missing_by_authority_year)")
     faults = [
         ({"mfc.marts.duration_not_negative"}, fct.format("duration_days = -1"),
-         fct.format("duration_days = missing_end - missing_start")),
+         fct.format("duration_days = ended_on - started_on")),
         ({"mfc.marts.authority_known", "mfc.marts.totals_agree"},
          fct.format("responsible_authority_gss = 'E06999999'"),
          fct.format(f"responsible_authority_gss = '{gss}'")),

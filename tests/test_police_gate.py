@@ -190,3 +190,14 @@ def test_a_month_sent_again_replaces_the_earlier_file_and_the_same_file_is_regis
     assert query(warehouse_url, "select found::text from raw.police_incidents "
                                 "where submission_id = %s and line_no = 4", second) == [
         ("2024-04-02 10:05:00",)]
+
+
+def test_the_police_spec_lists_exactly_the_checks_that_run():
+    import re
+
+    from mfc import config
+
+    spec = (config.dags_dir().parent / "docs" / "returns" / "police.md").read_text()
+    table = spec.split("## The checks", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| `(police\.[\w.]+)` \|", table, re.M))
+    assert listed == {c.check_id for c in police_checks.ALL}

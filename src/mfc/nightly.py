@@ -16,20 +16,29 @@ class MartGateFailed(RuntimeError):
     """The marts broke an assertion: analysts must not see this build."""
 
 
-def discover(landing_dir: str) -> dict[str, list]:
-    """Make sure the warehouse tables exist, register new deliveries, return those to gate:
-    council submissions one by one, police month files in batches (mfc.load_police)."""
+def discover(landing_dir: str) -> dict[str, int]:
+    """Make sure the warehouse tables exist and register new deliveries; what waits, by source."""
     url = config.require_warehouse_url()
     folder = Path(landing_dir)
     if not folder.is_dir():
         raise FileNotFoundError(f"landing folder {folder} does not exist")
     warehouse.ensure_schema(url)
     landing.register_all(url, folder)
-    council = landing.waiting(url, "council")
-    police = load_police.batches(url, landing.waiting(url, "police"))
-    log.info("to gate from %s: %d council submission(s), %d police month file(s) in %d "
-             "batch(es)", folder, len(council), sum(map(len, police)), len(police))
-    return {"council": council, "police": police}
+    counts = {source: len(landing.waiting(url, source)) for source in ("council", "police")}
+    log.info("to gate from %s: %d council return(s), %d police month file(s)", folder,
+             counts["council"], counts["police"])
+    return counts
+
+
+def council_waiting() -> list[int]:
+    """Council submissions to gate, one by one."""
+    return landing.waiting(config.require_warehouse_url(), "council")
+
+
+def police_waiting() -> list[list[int]]:
+    """Police month files to gate, in batches (mfc.load_police)."""
+    url = config.require_warehouse_url()
+    return load_police.batches(url, landing.waiting(url, "police"))
 
 
 def gate(submission_id: int, run_id: str) -> dict[str, Any]:

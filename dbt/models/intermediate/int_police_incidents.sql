@@ -21,6 +21,7 @@ final as (
         incidents.responsible_authority_gss,
         incidents.risk_grade,
         incidents.placement_district,
+        incidents.looked_after_flag,
         incidents.reported_at,
         incidents.found_at,
         incidents.reported_at::date as start_date,

@@ -3,8 +3,7 @@
 -- Candidates share sex and either the date of birth (keyed hash) or, for persons the force
 -- gave no date of birth, an age that fits the child's birth month on a day both sources have
 -- an incident starting. Evidence for a candidate: incidents both returned, the force's
--- RESPONSIBLE_LA and the placement district. Each person is linked to at most one child: the
--- best supported.
+-- RESPONSIBLE_LA and the placement district. Each person is linked to at most one child.
 with incidents as (
     select * from {{ ref('int_police_incidents') }}
 ),
@@ -52,10 +51,30 @@ by_age as (
             and extract(year from age(incidents.start_date, periods.birth_month))
 ),
 
+-- Without a date of birth or a shared incident: a child of the authority the force named, of
+-- that age, whom the council returned as missing in the same financial year.
+by_age_and_authority as (
+    select distinct incidents.person_key, periods.child_key, false as dob_match
+    from incidents
+    inner join persons
+        on persons.person_key = incidents.person_key
+        and persons.dob_key is null
+    inner join periods
+        on periods.authority_gss = incidents.responsible_authority_gss
+        and periods.sex_code = incidents.sex_code
+        and periods.start_date between incidents.start_date - 365 and incidents.start_date + 365
+        and incidents.age_at_report between
+            extract(year from age(incidents.start_date,
+                                  (periods.birth_month + interval '1 month - 1 day')::date))
+            and extract(year from age(incidents.start_date, periods.birth_month))
+),
+
 candidates as (
     select * from by_date_of_birth
-    union all
+    union
     select * from by_age
+    union
+    select * from by_age_and_authority
 ),
 
 shared_incidents as (
@@ -78,7 +97,8 @@ authority_evidence as (
                as authority_differs,
            count(*) filter (where children.placement_districts
                                     like '%|' || incidents.placement_district || '|%')
-               as district_agrees
+               as district_agrees,
+           count(*) filter (where incidents.looked_after_flag = 'Y') as flagged_looked_after
     from candidates
     inner join incidents on incidents.person_key = candidates.person_key
     inner join children on children.child_key = candidates.child_key
@@ -93,62 +113,99 @@ scored as (
         coalesce(shared_incidents.shared_incidents, 0) as shared_incidents,
         authority_evidence.authority_agrees,
         authority_evidence.authority_differs,
-        authority_evidence.district_agrees
+        authority_evidence.district_agrees,
+        authority_evidence.flagged_looked_after
     from candidates
     left join shared_incidents using (person_key, child_key)
     inner join authority_evidence using (person_key, child_key)
 ),
 
--- Evidence enough: an incident on the same days and the place agrees, and the authority the
--- force named (if any) agrees; without a date of birth, the only such child. With a date of
--- birth but no shared incident (the council did not return it), the authority must agree too.
+-- Evidence enough: the place agrees, the authority the force named (if any) agrees, and an
+-- incident on the same days; without a date of birth, the only such child. With a date of
+-- birth but no shared incident (the council did not return it), the force must have named
+-- the authority or flagged the child looked after.
 supported as (
     select *
     from scored
     where authority_differs <= authority_agrees
         and district_agrees >= 1
-        and (shared_incidents >= 1 or (dob_match and authority_agrees >= 1))
+        and (shared_incidents >= 1
+             or (dob_match and (authority_agrees >= 1 or flagged_looked_after >= 1))
+             or (authority_agrees >= 1 and flagged_looked_after >= 1))
 ),
 
-accepted as (
-    select *,
+-- Best first: each person to its best candidate, and each council child to at most one person
+-- per force (a force has one PERSON_REF per person). Links on the date of birth are made
+-- first; a link on age alone only to a child no person of the force is linked to by date of
+-- birth, and only when it is the one candidate left or the force named its authority.
+dob_candidates as (
+    select supported.*, persons.force_code,
         row_number() over (
-            partition by person_key
-            order by dob_match desc, shared_incidents desc, authority_agrees desc,
-                     district_agrees desc, child_key
-        ) as preference,
-        count(*) over (partition by person_key) as candidates
+            partition by supported.person_key
+            order by shared_incidents desc, authority_agrees desc, district_agrees desc,
+                     child_key
+        ) as preference
     from supported
+    inner join persons on persons.person_key = supported.person_key
+    where dob_match
 ),
 
-best_for_person as (
-    select accepted.*, persons.force_code
-    from accepted
-    inner join persons on persons.person_key = accepted.person_key
-    where preference = 1 and (dob_match or candidates = 1 or authority_agrees >= 1)
-),
-
--- A force has one PERSON_REF per person, so a child is at most one person of each force: the
--- best supported, the others stay police-only.
-final as (
-    select
-        person_key,
-        child_key,
-        force_code,
-        case when dob_match then 'date of birth' else 'age' end as matched_on,
-        shared_incidents,
-        authority_agrees,
-        district_agrees
+dob_links as (
+    select *
     from (
         select *,
             row_number() over (
                 partition by child_key, force_code
-                order by dob_match desc, shared_incidents desc, authority_agrees desc,
-                         district_agrees desc, person_key
+                order by shared_incidents desc, authority_agrees desc, district_agrees desc,
+                         person_key
             ) as rank_for_child
-        from best_for_person
+        from dob_candidates
+        where preference = 1
     ) as ranked
     where rank_for_child = 1
+),
+
+age_candidates as (
+    select supported.*, persons.force_code,
+        row_number() over (
+            partition by supported.person_key
+            order by shared_incidents desc, authority_agrees desc, district_agrees desc,
+                     child_key
+        ) as preference,
+        count(*) over (partition by supported.person_key) as candidates
+    from supported
+    inner join persons on persons.person_key = supported.person_key
+    where not dob_match
+        and not exists (
+            select 1 from dob_links
+            where dob_links.child_key = supported.child_key
+                and dob_links.force_code = persons.force_code
+        )
+),
+
+age_links as (
+    select *
+    from (
+        select *,
+            row_number() over (
+                partition by child_key, force_code
+                order by shared_incidents desc, authority_agrees desc, district_agrees desc,
+                         person_key
+            ) as rank_for_child
+        from age_candidates
+        where preference = 1 and (candidates = 1 or authority_agrees >= 1)
+    ) as ranked
+    where rank_for_child = 1
+),
+
+final as (
+    select person_key, child_key, force_code, 'date of birth' as matched_on, shared_incidents,
+           authority_agrees, district_agrees
+    from dob_links
+    union all
+    select person_key, child_key, force_code, 'age', shared_incidents, authority_agrees,
+           district_agrees
+    from age_links
 )
 
 select * from final

@@ -25,6 +25,14 @@ linked_authority as (
         on children.child_key = links.child_key
 ),
 
+-- Failing that, the authority the force named most often for the person.
+named_authority as (
+    select person_key, mode() within group (order by responsible_authority_gss) as authority_gss
+    from incidents
+    where responsible_authority_gss is not null
+    group by 1
+),
+
 combined as (
     select
         periods.council_submission_id,
@@ -91,9 +99,11 @@ final as (
             else 'police'
         end as incident_source,
         -- The council's authority when it returned the incident; else the authority the force
-        -- named; else that of the council record the police person is linked to.
+        -- named; else that of the council record the police person is linked to; else the one
+        -- the force named for the person's other incidents.
         coalesce(combined.council_authority_gss, combined.police_authority_gss,
-                 linked_authority.authority_gss) as responsible_authority_gss,
+                 linked_authority.authority_gss, named_authority.authority_gss)
+            as responsible_authority_gss,
         combined.force_code,
         -- Council dates where the council returned it (the DfE count), else the police times.
         coalesce(combined.council_start, combined.reported_at::date) as started_on,
@@ -128,6 +138,7 @@ final as (
         on police_identity.record_source = 'police'
         and police_identity.record_key = combined.police_person_key
     left join linked_authority on linked_authority.person_key = combined.police_person_key
+    left join named_authority on named_authority.person_key = combined.police_person_key
     inner join {{ ref('dim_periods') }} as periods
         on periods.date_day = coalesce(combined.council_start, combined.reported_at::date)
 )

@@ -201,3 +201,6 @@ create table if not exists raw.police_incidents (
     found_district text,
     primary key (submission_id, line_no)
 );
+
+-- The gate looks up each delivered INCIDENT_REF among the force's loaded months.
+create index if not exists police_incidents_force_ref on raw.police_incidents (force, incident_ref);

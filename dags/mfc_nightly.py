@@ -48,6 +48,10 @@ def mfc_nightly():
     def police_waiting() -> list[list[int]]:
         return nightly.police_waiting()
 
+    @task
+    def aggregate_waiting() -> list[list[int]]:
+        return nightly.aggregate_waiting()
+
     @task(max_active_tis_per_dagrun=2)
     def gate_and_load(submission_id: int, run_id: str | None = None) -> dict:
         return nightly.gate(submission_id, run_id)
@@ -56,10 +60,16 @@ def mfc_nightly():
     def gate_police_months(submission_ids: list[int], run_id: str | None = None) -> list[dict]:
         return nightly.gate_police(submission_ids, run_id)
 
+    @task
+    def gate_aggregate_files(submission_ids: list[int], run_id: str | None = None) -> list[dict]:
+        return nightly.gate_aggregate(submission_ids, run_id)
+
     # Runs when nothing new arrived too (an empty map is 'skipped'), so the marts still rebuild.
     @task(trigger_rule="none_failed")
-    def summarise_gates(council: list[dict], police: list[list[dict]]) -> dict[str, int]:
-        return nightly.summarise([*(council or []), *(o for batch in police or [] for o in batch)])
+    def summarise_gates(council: list[dict], police: list[list[dict]],
+                        aggregate: list[list[dict]]) -> dict[str, int]:
+        batched = [o for batches in (police, aggregate) for batch in batches or [] for o in batch]
+        return nightly.summarise([*(council or []), *batched])
 
     @task(retries=0)
     def gate_marts() -> list[str]:
@@ -70,11 +80,13 @@ def mfc_nightly():
 
     discovered = discover_submissions()
     council_ids, police_batches = council_waiting(), police_waiting()
-    discovered >> [council_ids, police_batches]
+    aggregate_batches = aggregate_waiting()
+    discovered >> [council_ids, police_batches, aggregate_batches]
     council = gate_and_load.expand(submission_id=council_ids)
     police = gate_police_months.expand(submission_ids=police_batches)
+    aggregate = gate_aggregate_files.expand(submission_ids=aggregate_batches)
     transform = DbtTaskGroup(group_id="dbt", **nightly.cosmos_configs())
-    summarise_gates(council, police) >> transform >> gate_marts()
+    summarise_gates(council, police, aggregate) >> transform >> gate_marts()
 
 
 mfc_nightly()

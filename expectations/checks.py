@@ -45,6 +45,19 @@ def unexpected_rows(query: str) -> Callable[[], Any]:
     return build
 
 
+def per_submission(query: str) -> str:
+    """Wrap a check's query so that it returns, for each submission, its first 20 failing rows
+    and the number that fail (failing_rows): one GX run then serves a batch of small files
+    (police months, aggregate files), within the 200 rows GX hands back (batches are at most
+    10 files). The query must return submission_id and line_no."""
+    return (
+        "select * from (select failures.*, "
+        "count(*) over (partition by submission_id) as failing_rows, "
+        "row_number() over (partition by submission_id order by line_no) as nth "
+        f"from ({query}) failures) ranked where nth <= 20 order by submission_id, line_no"
+    )
+
+
 def not_blank(column: str) -> Callable[[], Any]:
     def build():
         import great_expectations.expectations as gxe

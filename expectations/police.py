@@ -9,24 +9,12 @@ that are wrong, never a PERSON_REF.
 
 from __future__ import annotations
 
-from expectations.checks import BLOCKING, WARNING, Check, unexpected_rows
+from expectations.checks import BLOCKING, WARNING, Check, per_submission, unexpected_rows
 from mfc.returns.police import INCIDENTS, force_codes
 
 TABLE = INCIDENTS.name
 DISTRICT = "^[A-Z]{{1,2}}[0-9][A-Z0-9]?$"
 RISKS = ("NO_APPARENT", "LOW", "MEDIUM", "HIGH")
-
-
-def per_submission(query: str) -> str:
-    """Wrap a check's query so that it returns, for each submission, its first 20 failing rows
-    and the number that fail (failing_rows): one GX run then serves a batch of month files,
-    within the 200 rows GX hands back (batches are at most 10 files)."""
-    return (
-        "select * from (select failures.*, "
-        "count(*) over (partition by submission_id) as failing_rows, "
-        "row_number() over (partition by submission_id order by line_no) as nth "
-        f"from ({query}) failures) ranked where nth <= 20 order by submission_id, line_no"
-    )
 
 
 def _failing(query: str):

@@ -87,6 +87,21 @@ def test_nightly_run_loads_good_returns_quarantines_the_bad_one_and_reruns_chang
     assert query(warehouse_url, "select status, count(*) from audit.submissions "
                                 "where source = 'police' group by 1") == [
         ("loaded", len(list(landing.glob("police/*/*.csv"))))]
+    # The FOI answer: the force's calendar year as reported; sums are intervals, and a value
+    # for a calendar year is not added into a financial year but named.
+    reported = query(warehouse_url, "select measure, period_type, period, area_type, "
+                     "values_included, total_lower, total_upper, total_upper_bounded, "
+                     "not_aligned from marts.agg_reported_by_year "
+                     "where (measure, period) in (('missing_incidents', '2023'), "
+                     "('children_missing', '2023-24')) order by 1")
+    incidents = demo_data.cleveland_incidents_2023(tmp_path / "demo")
+    assert reported == [
+        ("children_missing", "financial_year", "2023-24", "authority", 1, 0, None, False,
+         "Hartlepool 01/01/2023-31/12/2023"),
+        ("missing_incidents", "calendar_year", "2023", "force", 1, incidents, incidents, True,
+         None)]
+    assert query(warehouse_url, "select value_lower, value_upper from marts.fct_reported_values "
+                 "where area_name = 'Hartlepool' and calendar_year = 2023") == [(43, 47)]
 
     # The spoiled return: named rows in dq, nothing in raw.
     bad = next(r for r in returns if not r.is_clean)

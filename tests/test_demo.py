@@ -29,6 +29,12 @@ def test_demo_runs_on_an_embedded_postgresql_and_prints_the_table(tmp_path):
                        line.split()[-3:] == [str(truth["incidents"]), str(truth["children"]),
                                              str(truth["children_3_plus"])]
                        for line in out.splitlines()), (ret.folder, ret.year)
+    # The merged national line of each year adds up: council only + both + police only.
+    national = [line.split() for line in out.splitlines() if "England and Wales" in line]
+    assert [n[0] for n in national] == ["2022-23", "2023-24"]
+    for n in national:
+        incidents, council, both, police = map(int, n[4:8])
+        assert incidents == council + both + police > 0 and both > 0 and police > 0
     assert "Quarantined: submission" in out and "Hartlepool (E06000001) 2023-24" in out
     bad = next(r for r in demo_data.write(tmp_path / "again") if not r.is_clean)
     line = next(line for line, _, check in bad.defects if check == "1005")

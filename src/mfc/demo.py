@@ -1,4 +1,5 @@
-"""`mfc demo`: synthetic council returns through the real nightly pipeline, then the results."""
+"""`mfc demo`: synthetic council and police returns through the real nightly pipeline, then the
+results."""
 
 from __future__ import annotations
 
@@ -25,8 +26,9 @@ def main(fresh: bool = False) -> int:
         os.environ["MFC_WAREHOUSE_URL"] = url
     shutil.rmtree(state / "demo", ignore_errors=True)
     returns = demo_data.write(state / "demo")
-    print(f"Wrote {len(returns)} synthetic council returns (and police returns, loaded in a "
-          f"later release) to {landing}")
+    months = len(list(landing.glob("police/*/*.csv")))
+    print(f"Wrote {len(returns)} synthetic council returns and {months} police month files "
+          f"to {landing}")
     log = runner.default_log_path()
     print("Running mfc_nightly through Airflow (dag.test): gate -> load -> dbt -> mart checks")
     print(f"  task logs: {log}")
@@ -37,9 +39,19 @@ def main(fresh: bool = False) -> int:
         return 1
     with psycopg.connect(url) as conn:
         print(results_table(conn))
+        print(merged_table(conn))
         print(quarantine_report(conn))
     print(connection_help(url, embedded))
     return 0
+
+
+def _table(title: str, header: tuple[str, ...], rows: list[tuple]) -> str:
+    widths = [max(len(str(v)) for v in col) for col in zip(header, *rows, strict=False)]
+    lines = [title]
+    for row in (header, *rows):
+        lines.append("  ".join(str(v).rjust(w) if isinstance(v, int) else str(v).ljust(w)
+                               for v, w in zip(row, widths, strict=True)))
+    return "\n".join(lines) + "\n"
 
 
 def results_table(conn: psycopg.Connection) -> str:
@@ -48,14 +60,23 @@ def results_table(conn: psycopg.Connection) -> str:
         "children_missing_3_plus from marts.agg_missing_by_authority_year "
         "order by collection_year, authority_name"
     ).fetchall()
-    header = ("Year", "Authority", "Incidents", "Children", "Children 3+")
-    widths = [max(len(str(v)) for v in col) for col in zip(header, *rows, strict=False)]
-    lines = ["Missing and away incidents by authority and collection year "
-             "(marts.agg_missing_by_authority_year):"]
-    for row in (header, *rows):
-        lines.append("  ".join(str(v).rjust(w) if isinstance(v, int) else str(v).ljust(w)
-                               for v, w in zip(row, widths, strict=True)))
-    return "\n".join(lines) + "\n"
+    return _table("Missing and away incidents the councils returned, by authority and "
+                  "collection year (marts.agg_missing_by_authority_year):",
+                  ("Year", "Authority", "Incidents", "Children", "Children 3+"), rows)
+
+
+def merged_table(conn: psycopg.Connection) -> str:
+    rows = conn.execute(
+        "select period, area_name, incidents, incidents_council_only, incidents_both, "
+        "incidents_police_only, distinct_children, children_police_only "
+        "from marts.agg_missing_by_area_period "
+        "where period_type = 'financial_year' and area_type in ('national', 'region') "
+        "order by period, area_type desc, area_name"
+    ).fetchall()
+    return _table("Council and police returns merged: incidents by who recorded them, and "
+                  "distinct children, each counted once (marts.agg_missing_by_area_period):",
+                  ("Year", "Area", "Incidents", "Council only", "Both", "Police only",
+                   "Children", "Police only"), rows)
 
 
 def quarantine_report(conn: psycopg.Connection) -> str:

@@ -70,7 +70,41 @@ def write(out: Path, seed: int = SEED) -> list[CouncilReturn]:
         }))
     bad = next(r for r in returns if (r.gss, r.year) == BAD_RETURN)
     bad.defects = _spoil(out / "landing" / "council" / bad.folder / bad.year / "missing.csv")
+    write_foi_answer(out, returns)
     return returns
+
+
+FOI_FOLDER = "foi-2024-0412"
+CLEVELAND = "E23000013"
+
+
+def cleveland_incidents_2023(out: Path) -> int:
+    """Incidents reported to Cleveland Police in calendar year 2023, from the truth."""
+    with (out / "truth" / "incidents.csv").open(newline="") as f:
+        return sum(1 for row in csv.DictReader(f)
+                   if row["force"] == CLEVELAND and row["police_recorded"] == "1"
+                   and row["reported_missing"][6:10] == "2023")
+
+
+def write_foi_answer(out: Path, returns: list[CouncilReturn]) -> None:
+    """An FOI answer (docs/returns/aggregate.md) as an aggregate return: a force's calendar
+    year, an authority's financial year, a suppressed value and a rounded one."""
+    middlesbrough = next(r for r in returns if (r.gss, r.year) == ("E06000002", "2022-23"))
+    rows = [
+        ["AREA", "PERIOD_START", "PERIOD_END", "MEASURE", "VALUE", "ROUNDED_TO", "NOTE"],
+        ["Cleveland Police", "01/01/2023", "31/12/2023", "missing_incidents",
+         f"{cleveland_incidents_2023(out):,}", "", "FOI 2024/0412"],
+        ["806", "01/04/2022", "31/03/2023", "children_missing",
+         str(middlesbrough.truth()["children"]), "", ""],
+        ["Hartlepool", "01/04/2023", "31/03/2024", "children_missing", "c", "",
+         "suppressed (FOIA s.40(2))"],
+        ["Hartlepool", "01/01/2023", "31/12/2023", "children_missing", "45", "5",
+         "rounded to the nearest 5"],
+    ]
+    folder = out / "landing" / "aggregate" / FOI_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "answer.csv").open("w", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
 
 
 def _spoil(path: Path) -> list[tuple[int, str, str]]:

@@ -4,7 +4,9 @@ Layout:
 - council (docs/returns/council.md): <landing>/council/<authority>/<collection-year>/<table>.csv,
   where <authority> is a GSS code, DfE code or name and <collection-year> is like 2023-24;
 - police (docs/returns/police.md): <landing>/police/<force>/<YYYY-MM>.csv, one submission per
-  force and month, <force> the police force area's GSS code.
+  force and month, <force> the police force area's GSS code;
+- aggregate (docs/returns/aggregate.md): <landing>/aggregate/<source>/<name>.csv or .xlsx, one
+  submission per file, <source> naming where the figures came from (e.g. foi-2024-0412).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import psycopg
 
 from mfc import config
 from mfc.geography import AuthorityRegister, UnknownAuthority
-from mfc.returns import police
+from mfc.returns import aggregate, police
 from mfc.returns.council import TABLES, CollectionYear
 
 log = logging.getLogger(__name__)
@@ -51,6 +53,8 @@ class Delivery:
     def table_of(self, f: DeliveredFile) -> str | None:
         if self.source == "police":
             return police.INCIDENTS.name if f.path.suffix.lower() == ".csv" else None
+        if self.source == "aggregate":
+            return aggregate.VALUES.name if f.path.suffix.lower() in aggregate.SUFFIXES else None
         return f.table_name
 
     @property
@@ -72,7 +76,22 @@ def sha256_of(path: Path) -> str:
 
 def discover(landing_dir: Path) -> list[Delivery]:
     """Every delivery under the landing folder, council then police, in a stable order."""
-    return [*_discover_council(landing_dir), *_discover_police(landing_dir)]
+    return [*_discover_council(landing_dir), *_discover_police(landing_dir),
+            *_discover_aggregate(landing_dir)]
+
+
+def _discover_aggregate(landing_dir: Path) -> list[Delivery]:
+    """Each file of figures is a delivery of its own, named by its folder and file name."""
+    folder = landing_dir / "aggregate"
+    for stray in sorted(folder.glob("*")):
+        if stray.is_file() and not stray.name.startswith("."):
+            log.warning("ignored %s: files belong in aggregate/<source>/<name>.csv", stray)
+    return [
+        Delivery("aggregate", path.parent, path.parent.name, path.stem,
+                 (DeliveredFile(path, sha256_of(path), path.stat().st_size),))
+        for path in sorted(folder.glob("*/*"))
+        if path.is_file() and not path.name.startswith(".")
+    ]
 
 
 def _discover_police(landing_dir: Path) -> list[Delivery]:
@@ -115,7 +134,10 @@ def _discover_council(landing_dir: Path) -> list[Delivery]:
 def resolve(
     delivery: Delivery, register: AuthorityRegister
 ) -> tuple[str | None, CollectionYear | police.ReturnMonth | None]:
-    """The returning body's GSS code (authority or force) and the period, None where unknown."""
+    """The returning body's GSS code (authority or force) and the period, None where unknown.
+    An aggregate file may hold figures for many areas and periods: it has neither."""
+    if delivery.source == "aggregate":
+        return None, None
     if delivery.source == "police":
         try:
             month = police.ReturnMonth.parse(delivery.collection_year)

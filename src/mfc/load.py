@@ -102,7 +102,8 @@ def copy_to_landing(conn: psycopg.Connection, submission_id: int, table: Table,
             with conn.cursor().copy(copy) as stream, path.open("rb") as source:
                 for block in iter(lambda: source.read(1 << 20), b""):
                     stream.write(block)
-            known = [(col, fields[i]) for i, col in enumerate(columns) if col in table.columns]
+            known = [(col, fields[i]) for i, col in enumerate(columns)
+                     if col in table.columns or col in table.optional]
             conn.execute(sql.SQL(
                 "insert into {} (submission_id, line_no, {}) "
                 "select %s, line_no + 1, {} from delivered"  # line 1 holds the column names
@@ -117,7 +118,7 @@ def copy_to_landing(conn: psycopg.Connection, submission_id: int, table: Table,
         for i, column in enumerate(columns):  # say the delivered column, not our c0, c1 ...
             message = message.replace(f'"c{i}"', column)
         raise FileProblem(f"{path.name} {_copy_line(err)}{message}") from err
-    return [col for col in columns if col in table.columns]
+    return [col for col in columns if col in table.columns or col in table.optional]
 
 
 def _copy_line(err: psycopg.Error) -> str:
@@ -204,24 +205,25 @@ def _promote(conn: psycopg.Connection, submission_id: int, gss: str, year: str) 
     return settle(conn, "council", submission_id, gss, year)
 
 
-def settle(conn: psycopg.Connection, source: str, submission_id: int, gss: str,
+def settle(conn: psycopg.Connection, source: str, submission_id: int, body: str,
            period: str) -> str:
     """Mark a promoted submission loaded and the one it replaces superseded; or, when a newer
-    one for the same returning body and period is loaded already, this one superseded."""
-    conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"{source}:{gss}:{period}",))
+    one for the same returning body and period is loaded already, this one superseded. The
+    body is the resolved GSS code, or for aggregate files the folder as delivered."""
+    conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (f"{source}:{body}:{period}",))
+    same = ("source = %s and coalesce(authority_gss, authority_as_delivered) = %s "
+            "and collection_year = %s and status = 'loaded'")
     newer = conn.execute(
-        "select min(submission_id) from audit.submissions where source = %s "
-        "and authority_gss = %s and collection_year = %s and status = 'loaded' "
-        "and submission_id > %s", (source, gss, period, submission_id),
+        f"select min(submission_id) from audit.submissions where {same} "
+        "and submission_id > %s", (source, body, period, submission_id),
     ).fetchone()[0]
     if newer is not None:
         set_status(conn, submission_id, "superseded", superseded_by=newer)
         return "superseded"
     conn.execute(
         "update audit.submissions set status = 'superseded', superseded_by = %s, "
-        "status_changed_at = now() where source = %s and authority_gss = %s "
-        "and collection_year = %s and status = 'loaded' and submission_id < %s",
-        (submission_id, source, gss, period, submission_id),
+        f"status_changed_at = now() where {same} and submission_id < %s",
+        (submission_id, source, body, period, submission_id),
     )
     set_status(conn, submission_id, "loaded")
     return "loaded"

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from mfc import config, landing, load, load_police, warehouse
+from mfc import batch, config, landing, load, load_aggregate, load_police, warehouse
 
 log = logging.getLogger(__name__)
 
@@ -24,9 +24,10 @@ def discover(landing_dir: str) -> dict[str, int]:
         raise FileNotFoundError(f"landing folder {folder} does not exist")
     warehouse.ensure_schema(url)
     landing.register_all(url, folder)
-    counts = {source: len(landing.waiting(url, source)) for source in ("council", "police")}
-    log.info("to gate from %s: %d council return(s), %d police month file(s)", folder,
-             counts["council"], counts["police"])
+    counts = {source: len(landing.waiting(url, source))
+              for source in ("council", "police", "aggregate")}
+    log.info("to gate from %s: %d council return(s), %d police month file(s), %d aggregate "
+             "file(s)", folder, counts["council"], counts["police"], counts["aggregate"])
     return counts
 
 
@@ -36,9 +37,15 @@ def council_waiting() -> list[int]:
 
 
 def police_waiting() -> list[list[int]]:
-    """Police month files to gate, in batches (mfc.load_police)."""
+    """Police month files to gate, in batches (mfc.batch)."""
     url = config.require_warehouse_url()
-    return load_police.batches(url, landing.waiting(url, "police"))
+    return batch.batches(url, landing.waiting(url, "police"))
+
+
+def aggregate_waiting() -> list[list[int]]:
+    """Aggregate files to gate, in batches (mfc.batch)."""
+    url = config.require_warehouse_url()
+    return batch.batches(url, landing.waiting(url, "aggregate"))
 
 
 def gate(submission_id: int, run_id: str) -> dict[str, Any]:
@@ -55,6 +62,16 @@ def gate_police(submission_ids: list[int], run_id: str) -> list[dict[str, Any]]:
                                                run_id)
     for outcome in outcomes:
         log.info("police submission %s: %s %s", outcome.submission_id, outcome.status,
+                 ", ".join(outcome.failed_checks))
+    return [o.as_dict() for o in outcomes]
+
+
+def gate_aggregate(submission_ids: list[int], run_id: str) -> list[dict[str, Any]]:
+    """Gate one batch of aggregate files; quarantines are outcomes, not task failures."""
+    outcomes = load_aggregate.gate_and_load_batch(config.require_warehouse_url(),
+                                                  submission_ids, run_id)
+    for outcome in outcomes:
+        log.info("aggregate submission %s: %s %s", outcome.submission_id, outcome.status,
                  ", ".join(outcome.failed_checks))
     return [o.as_dict() for o in outcomes]
 

@@ -3,7 +3,7 @@
 -- apart (council dates are whole days; a report late at night may be dated the next day by
 -- one side). Each is paired with at most one: the pair must be each other's best candidate,
 -- nearest start day first, then the same place in the day's order (the n-th incident of the
--- day), so several incidents on one day pair up in order.
+-- day), so several incidents on one day pair up in order; then again among the unpaired.
 with identities as (
     select * from {{ ref('int_identities') }}
 ),
@@ -36,24 +36,29 @@ candidates as (
         and periods.start_date between incidents.start_date - 1 and incidents.start_date + 1
 ),
 
-ranked as (
-    select *,
-        row_number() over (
-            partition by police_submission_id, police_line_no
-            order by days_apart, order_apart, council_submission_id, council_line_no
-        ) as police_choice,
-        row_number() over (
-            partition by council_submission_id, council_line_no
-            order by days_apart, order_apart, police_submission_id, police_line_no
-        ) as council_choice
+-- Mutual best choices are paired; then again among those still unpaired (a second round
+-- finds, say, the incident at 23:50 whose nearest period was already taken by the same day's).
+round_1 as (
+    {{ mutual_best('candidates') }}
+),
+
+left_over as (
+    select candidates.*
     from candidates
+    where not exists (select 1 from round_1
+                      where round_1.police_submission_id = candidates.police_submission_id
+                          and round_1.police_line_no = candidates.police_line_no)
+        and not exists (select 1 from round_1
+                        where round_1.council_submission_id = candidates.council_submission_id
+                            and round_1.council_line_no = candidates.council_line_no)
+),
+
+round_2 as (
+    {{ mutual_best('left_over') }}
 )
 
-select
-    police_submission_id,
-    police_line_no,
-    council_submission_id,
-    council_line_no,
-    days_apart
-from ranked
-where police_choice = 1 and council_choice = 1
+select police_submission_id, police_line_no, council_submission_id, council_line_no, days_apart
+from round_1
+union all
+select police_submission_id, police_line_no, council_submission_id, council_line_no, days_apart
+from round_2

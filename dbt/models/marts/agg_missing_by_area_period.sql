@@ -52,9 +52,9 @@ summary as (
 
 area_names as (
     select 'K04000001' as area_code, 'England and Wales' as area_name
-    union all select 'E92000001', 'England'
-    union all select 'W92000004', 'Wales'
-    union all select region_code, region_name from {{ ref('regions') }}
+    union select 'E92000001', 'England'
+    union select 'W92000004', 'Wales'
+    union select region_code, region_name from {{ ref('regions') }}
 ),
 
 final as (

@@ -16,6 +16,7 @@ class Table:
     file_name: str        # as delivered
     columns: tuple[str, ...]  # column names as the spec writes them, all required
     landing_schema_table: str | None = None  # default landing.council_<name>
+    optional: tuple[str, ...] = ()  # columns read when delivered, not required
 
     @property
     def landing_table(self) -> str:

@@ -204,3 +204,66 @@ create table if not exists raw.police_incidents (
 
 -- The gate looks up each delivered INCIDENT_REF among the force's loaded months.
 create index if not exists police_incidents_force_ref on raw.police_incidents (force, incident_ref);
+
+-- Aggregate returns (docs/returns/aggregate.md): FOI answers and legacy tables, one value per row.
+-- A reported value as an interval: a number is itself (or, rounded to the nearest r, the range
+-- that rounds to it); a suppressed value is the range it may hide; upper null = no upper bound.
+create or replace function landing.reported_lower(value text, rounded_to text) returns bigint
+language sql immutable parallel safe as $$
+    select case
+        when replace(value, ',', '') ~ '^\d+$' then greatest(0,
+            replace(value, ',', '')::bigint - coalesce(rounded_to::bigint / 2, 0))
+        else 0
+    end
+$$;
+
+create or replace function landing.reported_upper(value text, rounded_to text) returns bigint
+language sql immutable parallel safe as $$
+    select case
+        when replace(value, ',', '') ~ '^\d+$' then replace(value, ',', '')::bigint
+            + coalesce((rounded_to::bigint + 1) / 2 - 1, 0)
+        when lower(value) in ('<5', '< 5', 'fewer than five', 'fewer than 5', 'less than 5')
+            then 4
+        else null                        -- c, *, x, blank: any value
+    end
+$$;
+
+-- What a suppressed value was written as, in words; null for a number.
+create or replace function landing.suppression(value text) returns text
+language sql immutable parallel safe as $$
+    select case
+        when value is null then 'blank'
+        when replace(value, ',', '') ~ '^\d+$' then null
+        when lower(value) in ('<5', '< 5', 'fewer than five', 'fewer than 5', 'less than 5')
+            then 'fewer than 5'
+        when lower(value) = 'c' then 'confidential'
+        when value = '*' then 'disclosive'
+        when lower(value) = 'x' then 'not available'
+    end
+$$;
+
+create table if not exists landing.aggregate_values (
+    submission_id bigint not null, line_no integer not null,
+    area text, period_start text, period_end text, measure text, value text, rounded_to text,
+    note text,
+    area_type text, area_gss text,       -- as the register resolved AREA on PERIOD_END
+    primary key (submission_id, line_no)
+);
+
+create table if not exists raw.aggregate_values (
+    submission_id bigint not null references audit.submissions (submission_id),
+    line_no integer not null,
+    area_as_delivered text not null,
+    area_type text not null,             -- authority, force, country, national
+    area_gss text not null,
+    period_start date not null,
+    period_end date not null,
+    measure text not null,
+    value_as_delivered text,
+    rounded_to integer,
+    value_lower bigint not null,
+    value_upper bigint,                  -- null: no upper bound (c, *, x, blank)
+    suppression text,                    -- null for a number
+    note text,
+    primary key (submission_id, line_no)
+);

@@ -118,3 +118,14 @@ def test_a_file_that_is_not_csv_or_a_workbook_is_refused(warehouse_url, tmp_path
     assert status == "quarantined"
     assert results["aggregate.file.type"]["result"] == "FAIL"
     assert results["aggregate.value"]["result"] == "NOT_RUN"
+
+
+def test_the_aggregate_spec_lists_exactly_the_checks_that_run():
+    import re
+
+    from mfc import config
+
+    spec = (config.dags_dir().parent / "docs" / "returns" / "aggregate.md").read_text()
+    table = spec.split("## The checks", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| `(aggregate\.[\w.]+)` \|", table, re.M))
+    assert listed == {c.check_id for c in aggregate_checks.ALL}

@@ -49,8 +49,9 @@ def main() -> None:
                            if a.region_code == args.region}
             timings = {}
             started = time.perf_counter()
-            write.synthesise(write.Options(out, args.seed, range(int(first), int(last or first) + 1),
-                                           authorities, args.scale, progress=False))
+            years = range(int(first), int(last or first) + 1)
+            write.synthesise(write.Options(out, args.seed, years, authorities, args.scale,
+                                           progress=False))
             timings["synth"] = time.perf_counter() - started
 
             started = time.perf_counter()

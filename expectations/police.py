@@ -4,7 +4,7 @@ Each GX query reads the landing rows of a batch of month files as `{batch}`: the
 delivered (lower-case, trimmed, blank = null), plus what the file's folder and name say
 (folder_force, file_month) and responsible_gss, the RESPONSIBLE_LA the register resolved. A
 query returns each offending row with its submission_id and line_no; examples show the values
-that are wrong, never a PERSON_REF.
+that are wrong, never a PERSON_REF, nor a date of birth that is a valid date.
 """
 
 from __future__ import annotations
@@ -90,14 +90,16 @@ CONTENT: tuple[Check, ...] = (
     Check("police.dob_or_age", TABLE, "content", BLOCKING,
           "DOB or AGE must be given; DOB a valid date (dd/mm/yyyy), AGE a whole number.",
           ("DOB", "AGE"),
-          _failing(_rows("dob, age",
+          _failing(_rows("case when landing.to_date_uk(dob) is null then dob end as dob, age",
                                 "(dob is null and age is null) "
                                 "or (dob is not null and landing.to_date_uk(dob) is null) "
                                 "or (age is not null and age !~ '^\\d{{1,3}}$')"))),
     Check("police.under_18", TABLE, "content", BLOCKING,
           "The child must be under 18 when reported missing (worked out from DOB when given, "
-          "otherwise AGE 0 to 17), and born before it.", ("DOB", "AGE", "REPORTED_MISSING"),
-          _failing(_rows("dob, age, reported_missing",
+          "otherwise AGE 0 to 17), and born before it.",
+          # The age worked out, never the date of birth: a valid one must not leave raw.
+          ("AGE_AT_REPORT", "AGE", "REPORTED_MISSING"),
+          _failing(_rows(f"{_AGE} as age_at_report, age, reported_missing",
                                 f"{_AGE} not between 0 and 17 or landing.to_date_uk(dob) > "
                                 "landing.to_timestamp_uk(reported_missing)::date"))),
     Check("police.sex", TABLE, "content", BLOCKING,

@@ -105,7 +105,8 @@ CASES = [
     ("police.found", {7: "15/03/2024 16:00"}, ("FOUND", "15/03/2024 16:00")),
     ("police.dob_or_age", {3: "", 4: ""}, ("AGE", None)),
     ("police.dob_or_age", {3: "31/02/2009", 4: ""}, ("DOB", "31/02/2009")),
-    ("police.under_18", {3: "15/03/2006", 4: ""}, ("DOB", "15/03/2006")),  # 18th birthday
+    ("police.dob_or_age", {3: "14/05/2009", 4: "fifteen"}, ("AGE", "fifteen")),
+    ("police.under_18", {3: "15/03/2006", 4: ""}, ("AGE_AT_REPORT", 18)),  # 18th birthday
     ("police.under_18", {4: "18"}, ("AGE", "18")),
     ("police.sex", {5: "X"}, ("SEX", "X")),
     ("police.risk", {8: "ABSENT"}, ("RISK", "ABSENT")),
@@ -128,6 +129,9 @@ def test_each_check_fails_on_its_bad_row_and_names_line_and_value(
     assert lines[3][column] == value
     assert all(e["file"] == "2024-03.csv" for e in results[check_id]["examples"])
     assert "PER-2" not in json.dumps(results)  # examples never repeat a PERSON_REF
+    for result in results.values():  # nor a date of birth that is a valid date
+        assert all(e["values"].get("DOB") in (None, "31/02/2009")
+                   for e in result["examples"] if "values" in e)
     others = {k for k, r in results.items() if r["result"] == "FAIL"} - {check_id}
     assert others <= {"police.dob_or_age", "police.under_18"}, others  # a bad DOB is both
     assert query(warehouse_url, "select count(*) from raw.police_incidents") == [(0,)]

@@ -68,8 +68,7 @@ def mfc_nightly():
     @task(trigger_rule="none_failed")
     def summarise_gates(council: list[dict], police: list[list[dict]],
                         aggregate: list[list[dict]]) -> dict[str, int]:
-        batched = [o for batches in (police, aggregate) for batch in batches or [] for o in batch]
-        return nightly.summarise([*(council or []), *batched])
+        return nightly.summarise(council, police, aggregate)
 
     @task(retries=0)
     def gate_marts() -> list[str]:

@@ -72,6 +72,9 @@ def _read_warehouse(url: str) -> dict[str, pd.DataFrame]:
                 "from marts.fct_missing_incidents"),
             "identities": frame(
                 "select record_source, record_key, child_id from intermediate.int_identities"),
+            "returned": frame(
+                "select authority_gss, collection_year from audit.submissions "
+                "where source = 'council' and status = 'loaded'"),
         }
 
 
@@ -98,13 +101,15 @@ def evaluate(url: str, truth_dir: Path) -> dict[str, Any]:
                        "distinct_children": _error(t.true_child_id.nunique(),
                                                    f.child_id.nunique())}
 
+    # Authorities are judged in the years they made a council return that was loaded.
     authorities = []
+    returned = set(zip(w["returned"].collection_year, w["returned"].authority_gss, strict=True))
     by_truth = incidents.groupby(["financial_year", "responsible_gss"])
     by_warehouse = facts.groupby(["financial_year", "responsible_authority_gss"])
     warehouse_counts = {k: (len(g), g.child_id.nunique()) for k, g in by_warehouse}
     for (year, gss), t in by_truth:
         children = t.true_child_id.nunique()
-        if children < AUTHORITY_MIN_CHILDREN:
+        if children < AUTHORITY_MIN_CHILDREN or (year, gss) not in returned:
             continue
         n, c = warehouse_counts.get((year, gss), (0, 0))
         authorities.append({"financial_year": year, "authority_gss": gss,
@@ -113,6 +118,7 @@ def evaluate(url: str, truth_dir: Path) -> dict[str, Any]:
 
     # Merging: every (council row, police row) pair made one incident, against the true pairs.
     where = records.set_index(["file", "line"]).true_incident_id
+
     def incident_of(sid: pd.Series, line: pd.Series) -> pd.Series:
         keys = list(zip(sid.map(files), line.astype(int), strict=True))
         return pd.Series(where.reindex(keys).to_numpy(), index=sid.index)

@@ -76,7 +76,12 @@ def gate_aggregate(submission_ids: list[int], run_id: str) -> list[dict[str, Any
     return [o.as_dict() for o in outcomes]
 
 
-def summarise(outcomes: list[dict[str, Any]]) -> dict[str, int]:
+def summarise(council: list[dict[str, Any]] | None,
+              *batched: list[list[dict[str, Any]]] | None) -> dict[str, int]:
+    """Submissions by status; each quarantine logged with its failed checks. Council outcomes
+    come one per submission, police and aggregate ones in lists per batch (None: none ran)."""
+    outcomes = [*(council or []), *(o for batches in batched for batch in batches or []
+                                    for o in batch)]
     counts: dict[str, int] = {}
     for outcome in outcomes:
         counts[outcome["status"]] = counts.get(outcome["status"], 0) + 1

@@ -43,16 +43,12 @@ by_age as (
     inner join periods
         on periods.sex_code = incidents.sex_code
         and periods.start_date between incidents.start_date - 1 and incidents.start_date + 1
-        -- Born in birth_month: on the day, at least the age of a child born on its last day,
-        -- at most that of one born on its first.
-        and incidents.age_at_report between
-            extract(year from age(incidents.start_date,
-                                  (periods.birth_month + interval '1 month - 1 day')::date))
-            and extract(year from age(incidents.start_date, periods.birth_month))
+        and {{ age_fits_birth_month('incidents.age_at_report', 'incidents.start_date',
+                                    'periods.birth_month') }}
 ),
 
 -- Without a date of birth or a shared incident: a child of the authority the force named, of
--- that age, whom the council returned as missing in the same financial year.
+-- that age, whom the council returned as missing within a year either side.
 by_age_and_authority as (
     select distinct incidents.person_key, periods.child_key, false as dob_match
     from incidents
@@ -63,10 +59,8 @@ by_age_and_authority as (
         on periods.authority_gss = incidents.responsible_authority_gss
         and periods.sex_code = incidents.sex_code
         and periods.start_date between incidents.start_date - 365 and incidents.start_date + 365
-        and incidents.age_at_report between
-            extract(year from age(incidents.start_date,
-                                  (periods.birth_month + interval '1 month - 1 day')::date))
-            and extract(year from age(incidents.start_date, periods.birth_month))
+        and {{ age_fits_birth_month('incidents.age_at_report', 'incidents.start_date',
+                                    'periods.birth_month') }}
 ),
 
 candidates as (

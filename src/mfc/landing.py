@@ -165,8 +165,9 @@ def register(
         row = conn.execute(
             """
             insert into audit.submissions (source, authority_as_delivered, authority_gss,
-                collection_year, period_start, period_end, fileset_sha256, landing_path)
-            values (%s, %s, %s, %s, %s, %s, %s, %s)
+                collection_year, period_start, period_end, fileset_sha256, landing_path,
+                delivered_at)
+            values (%s, %s, %s, %s, %s, %s, %s, %s, to_timestamp(%s))
             on conflict do nothing
             returning submission_id
             """,
@@ -175,6 +176,7 @@ def register(
                 year.label if year else delivery.collection_year,
                 year.start if year else None, year.end if year else None,
                 delivery.fileset_sha256, str(delivery.folder),
+                max(f.path.stat().st_mtime for f in delivery.files),
             ),
         ).fetchone()
         if row is None:

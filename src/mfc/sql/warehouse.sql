@@ -145,6 +145,19 @@ create table if not exists dq.check_results (
     primary key (submission_id, run_id, check_id)
 );
 
+-- Every failing row of every failed check (check_results keeps only 20 examples): the source
+-- of the CSV each returning authority gets. Values are the offending cells as delivered, never
+-- a child identifier; line_no is the line as delivered (1 = column names), null for a file.
+create table if not exists dq.failing_rows (
+    submission_id bigint not null references audit.submissions (submission_id),
+    run_id text not null,
+    check_id text not null,
+    file_name text not null,
+    line_no integer,
+    "values" jsonb not null default '{}'
+);
+create index if not exists failing_rows_submission on dq.failing_rows (submission_id, run_id, check_id);
+
 -- Added with the police return. 'add column if not exists' keeps this file re-runnable on a
 -- warehouse made before it (there is no migration tool yet: see docs/architecture.md).
 
@@ -201,6 +214,11 @@ create table if not exists raw.police_incidents (
     found_district text,
     primary key (submission_id, line_no)
 );
+
+-- When the files were delivered: the newest modification time among them, kept as the
+-- landing folder showed it (received_at is when the nightly run found them). The lateness check
+-- (mfc.submission.late) reads it.
+alter table audit.submissions add column if not exists delivered_at timestamptz;
 
 -- The gate looks up each delivered INCIDENT_REF among the force's loaded months.
 create index if not exists police_incidents_force_ref on raw.police_incidents (force, incident_ref);

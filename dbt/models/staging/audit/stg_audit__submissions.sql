@@ -12,6 +12,7 @@ renamed as (
         period_start,
         period_end,
         received_at,
+        delivered_at,
         status,
         superseded_by,
         status = 'loaded' as is_current

@@ -39,7 +39,8 @@ per_year as (
         period_start,
         period_end,
         count(*) as submissions_received,
-        count(*) filter (where status = 'quarantined') as submissions_quarantined,
+        -- Failed at their gate, whatever their status now (a corrected return supersedes them).
+        count(*) filter (where blocking_failures > 0) as submissions_failed,
         count(*) filter (where status = 'loaded') as submissions_loaded,
         min(coalesce(delivered_at, received_at)) as first_delivered_at,
         max(coalesce(delivered_at, received_at)) as last_delivered_at,
@@ -94,7 +95,7 @@ final as (
         this_year.period_start,
         this_year.period_end,
         this_year.submissions_received,
-        this_year.submissions_quarantined,
+        this_year.submissions_failed,
         this_year.submissions_loaded,
         this_year.submissions_received > 1 as is_resubmitted,
         this_year.first_delivered_at,

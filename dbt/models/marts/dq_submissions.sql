@@ -31,9 +31,12 @@ per_submission as (
             as failed_check_ids,
         string_agg(check_id, ',' order by check_id) filter (where result = 'WARNING')
             as warning_check_ids,
-        -- Rows of the return's main table: missing.csv, a police month, an aggregate file.
-        max(checked_count) filter (where table_name in ('missing', 'incidents', 'values'))
-            as rows_delivered,
+        -- Rows of the return's main table (missing.csv, a police month, an aggregate file) as
+        -- the checks that read its rows counted them (cross-submission checks count otherwise).
+        max(checked_count) filter (
+            where table_name in ('missing', 'incidents', 'values')
+                and stage in ('structure', 'content')
+        ) as rows_delivered,
         max(checked_at) as last_checked_at
     from current_results
     group by submission_id

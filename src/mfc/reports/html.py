@@ -1,0 +1,107 @@
+"""Plain HTML building blocks for the reports: escaped text, tables, SVG bars, a page.
+
+The pages are read on machines with no internet, often opened straight from a shared drive:
+one file each, inline CSS, no JavaScript, nothing fetched from anywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+from zoneinfo import ZoneInfo
+
+UK = ZoneInfo("Europe/London")
+
+STYLE = """
+body { font-family: Arial, Helvetica, sans-serif; margin: 2em auto; max-width: 70em;
+       padding: 0 1em; color: #0b0c0c; line-height: 1.4; }
+h1 { font-size: 1.6em; } h2 { font-size: 1.3em; margin-top: 1.6em;
+     border-bottom: 2px solid #b1b4b6; } h3 { font-size: 1.1em; }
+table { border-collapse: collapse; margin: 0.5em 0 1em; }
+th, td { border: 1px solid #b1b4b6; padding: 0.25em 0.6em; text-align: left;
+         vertical-align: top; }
+th { background: #f3f2f1; }
+td.number { text-align: right; }
+.outcome { font-size: 1.2em; font-weight: bold; padding: 0.5em 0.8em; }
+.loaded { background: #cce2d8; } .quarantined, .FAIL { background: #f6d7d2; }
+.superseded, .received { background: #f3f2f1; } .WARNING, .overdue { background: #fff7bf; }
+.check { border-left: 5px solid #b1b4b6; padding-left: 1em; margin-bottom: 1.5em; }
+.check.FAIL { border-color: #d4351c; background: none; }
+.check.WARNING { border-color: #ffdd00; background: none; }
+ul.passed { columns: 3; }
+svg text { font-size: 13px; }
+"""
+
+
+def text(value: object) -> str:
+    """A value as a reader sees it; blank cells say so rather than vanish."""
+    if value is None or value == "":
+        return "(blank)"
+    return escape(str(value))
+
+
+def when(moment: datetime | None) -> str:
+    return moment.astimezone(UK).strftime("%d %B %Y, %H:%M") if moment else "not known"
+
+
+def table(header: Sequence[str] | None, rows: Iterable[Sequence[object]], *,
+          css_class: str = "", raw: bool = False) -> str:
+    """A table (no header row when header is None); cells are escaped unless raw (the caller
+    built them as HTML)."""
+    head = ("<thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr></thead>"
+            if header else "")
+    body = []
+    for row in rows:
+        cells = []
+        for cell in row:
+            number = isinstance(cell, int | float) and not isinstance(cell, bool)
+            content = str(cell) if raw and isinstance(cell, str) else text(cell)
+            cells.append(f'<td class="number">{content}</td>' if number else f"<td>{content}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    klass = f' class="{css_class}"' if css_class else ""
+    return f"<table{klass}>{head}<tbody>{''.join(body)}</tbody></table>"
+
+
+def link(href: str, label: str) -> str:
+    return f'<a href="{escape(href)}">{escape(label)}</a>'
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str          # e.g. '2023-24'
+    value: int | None   # None: not counted (the file could not be read)
+    note: str = ""      # e.g. 'this return, not loaded'
+    marked: bool = False
+
+
+def bar_chart(bars: Sequence[Bar], title: str) -> str:
+    """Horizontal bars, each with its label and its number written beside it."""
+    row, label_width, bar_width = 26, 260, 420
+    top = max((b.value or 0 for b in bars), default=0) or 1
+    parts = [f'<svg class="chart" role="img" width="{label_width + bar_width + 80}" '
+             f'height="{row * len(bars) + 10}" xmlns="http://www.w3.org/2000/svg">'
+             f"<title>{escape(title)}</title>"]
+    for i, bar in enumerate(bars):
+        y = 5 + i * row
+        width = round(bar_width * (bar.value or 0) / top)
+        name = f"{bar.label} ({bar.note})" if bar.note else bar.label
+        colour = "#d4351c" if bar.marked else "#1d70b8"
+        value = "not counted" if bar.value is None else str(bar.value)
+        parts.append(
+            f'<g class="bar{" marked" if bar.marked else ""}" data-label="{escape(bar.label)}">'
+            f'<text class="name" x="0" y="{y + 16}">{escape(name)}</text>'
+            f'<rect x="{label_width}" y="{y}" width="{width}" height="{row - 6}" '
+            f'fill="{colour}"/>'
+            f'<text class="value" x="{label_width + width + 6}" y="{y + 16}">{value}</text></g>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def page(title: str, body: str) -> str:
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
+        f"<body>{body}</body></html>\n"
+    )

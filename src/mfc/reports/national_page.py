@@ -1,0 +1,91 @@
+"""reports/index.html: every return, its latest submission and status, one table per source; and
+the councils in England that have not returned a year others have."""
+
+from __future__ import annotations
+
+from datetime import date
+from html import escape
+
+from mfc.reports import html
+from mfc.reports.facts import Names, Submission, Warehouse
+from mfc.reports.html import link, table
+
+HEADER = ("Latest submission", "Status", "Failed checks", "Warnings")
+
+
+def deadline(year_end: date) -> date:
+    """Council returns are due by 30 June after the collection year ends (31 March)."""
+    return date(year_end.year, 6, 30)
+
+
+def render(warehouse: Warehouse, names: Names, today: date, data_docs: str | None) -> str:
+    latest = warehouse.latest()
+    docs = (f"<p>The checks themselves, as Great Expectations suites: "
+            f"{link(data_docs, 'Data Docs')}.</p>" if data_docs else "")
+    body = [
+        "<h1>Data-quality reports: every return</h1>",
+        f"<p>As of {today:%d %B %Y}. Each submission links to its report: what was checked, "
+        "what failed, and every failing row as CSV. Latest submission of each return shown.</p>",
+        docs,
+        _council(latest, warehouse, names, today),
+        _police(latest, names),
+        _aggregate(latest),
+    ]
+    return html.page("Data-quality reports", "\n".join(body))
+
+
+def _cells(s: Submission) -> list[str]:
+    return [link(s.link, f"submission {s.submission_id}"), escape(s.status),
+            str(s.count("FAIL")), str(s.count("WARNING"))]
+
+
+def _council(latest: list[Submission], warehouse: Warehouse, names: Names, today: date) -> str:
+    returned = [s for s in latest if s.source == "council"]
+    rows = [(s.collection_year, names.of(s), s.authority_gss or "not recognised", s)
+            for s in returned]
+    years = {s.collection_year: s.period_end for s in warehouse.submissions
+             if s.source == "council" and s.period_end}
+    have = {(s.collection_year, s.authority_gss) for s in returned}
+    missing: list[tuple[str, str, str, str]] = []
+    for year, year_end in years.items():
+        due = deadline(year_end)
+        status = (f"overdue (due {due:%d %B %Y})" if today > due
+                  else f"not returned yet (due {due:%d %B %Y})")
+        missing += [(year, a.name, a.gss_code, status) for a in names.register
+                    if a.country == "England" and a.in_force_on(year_end)
+                    and (year, a.gss_code) not in have]
+    lines = []
+    for year, name, code, what in sorted([*rows, *missing], key=lambda r: (r[0], r[1])):
+        cells = _cells(what) if isinstance(what, Submission) else ["-", escape(what), "", ""]
+        lines.append([escape(year), escape(name), escape(code), *cells])
+    summary = "".join(
+        f"<li>{escape(year)}: {sum(r[0] == year for r in rows)} returned, "
+        f"{sum(m[0] == year for m in missing)} councils in England have not returned.</li>"
+        for year in sorted(years))
+    return ('<section id="council"><h2>Council returns</h2>'
+            + (f"<ul>{summary}</ul>" if summary else "")
+            + (table(("Collection year", "Authority", "Code", *HEADER), lines, raw=True,
+                     css_class="returns") if lines else "<p>No council returns yet.</p>")
+            + "</section>")
+
+
+def _police(latest: list[Submission], names: Names) -> str:
+    files = sorted((s for s in latest if s.source == "police"),
+                   key=lambda s: (names.of(s), s.collection_year))
+    lines = [[escape(names.of(s)), escape(s.authority_gss or "not recognised"),
+              escape(s.collection_year), *_cells(s)] for s in files]
+    return ('<section id="police"><h2>Police returns</h2>'
+            + (table(("Force", "Code", "Month", *HEADER), lines, raw=True, css_class="returns")
+               if lines else "<p>No police returns yet.</p>")
+            + "</section>")
+
+
+def _aggregate(latest: list[Submission]) -> str:
+    files = sorted((s for s in latest if s.source == "aggregate"),
+                   key=lambda s: (s.authority_as_delivered, s.collection_year))
+    lines = [[escape(s.authority_as_delivered),
+              escape(", ".join(f.file_name for f in s.files)), *_cells(s)] for s in files]
+    return ('<section id="aggregate"><h2>Aggregate figures</h2>'
+            + (table(("Source", "File", *HEADER), lines, raw=True, css_class="returns")
+               if lines else "<p>No aggregate figures yet.</p>")
+            + "</section>")

@@ -1,5 +1,5 @@
 """mfc_nightly: at 02:00 UK time, gate and load what councils and police forces delivered,
-rebuild the marts, check them.
+rebuild the marts, check them; and write each returning authority its data-quality report.
 
 Wiring only: each task calls into src/mfc (mfc.nightly) or dbt/ (through Cosmos).
 """
@@ -70,6 +70,11 @@ def mfc_nightly():
                         aggregate: list[list[dict]]) -> dict[str, int]:
         return nightly.summarise(council, police, aggregate)
 
+    # Reports describe the gate's results, not the marts: they must not wait for dbt to succeed.
+    @task(trigger_rule="none_failed")
+    def write_reports() -> dict[str, int]:
+        return nightly.write_reports()
+
     @task(retries=0)
     def gate_marts() -> list[str]:
         try:
@@ -85,7 +90,9 @@ def mfc_nightly():
     police = gate_police_months.expand(submission_ids=police_batches)
     aggregate = gate_aggregate_files.expand(submission_ids=aggregate_batches)
     transform = DbtTaskGroup(group_id="dbt", **nightly.cosmos_configs())
-    summarise_gates(council, police, aggregate) >> transform >> gate_marts()
+    summary = summarise_gates(council, police, aggregate)
+    summary >> transform >> gate_marts()
+    summary >> write_reports()
 
 
 mfc_nightly()

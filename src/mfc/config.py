@@ -36,6 +36,11 @@ def archive_dir() -> Path:
     return _path_from_env("MFC_ARCHIVE_DIR", state_dir() / "archive")
 
 
+def reports_dir() -> Path:
+    """Where the data-quality reports are written: a page per submission and a national page."""
+    return _path_from_env("MFC_REPORTS_DIR", state_dir() / "reports")
+
+
 def authorities_seed() -> Path:
     return dbt_project_dir() / "seeds" / "authorities.csv"
 

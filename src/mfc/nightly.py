@@ -91,6 +91,16 @@ def summarise(council: list[dict[str, Any]] | None,
     return counts
 
 
+def write_reports() -> dict[str, int]:
+    """Rewrite every submission's data-quality report, the national page and the Data Docs."""
+    from mfc import reports
+
+    out = config.reports_dir()
+    counts = reports.write_all(config.require_warehouse_url(), out)
+    log.info("data-quality reports in %s (national page: %s)", out, out / "index.html")
+    return counts
+
+
 def gate_marts() -> list[str]:
     """Validate the marts with GX; raise MartGateFailed naming every failed check."""
     from expectations import marts

@@ -1,4 +1,4 @@
-"""`mfc`: the warehouse's command line (demo, run, synth, evaluate, stop)."""
+"""`mfc`: the warehouse's command line (demo, run, report, synth, evaluate, stop)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,20 @@ def _run(args: argparse.Namespace) -> int:
     if state != "success" and log:
         print(f"See the task logs in {log}", file=sys.stderr)
     return 0 if state == "success" else 1
+
+
+def _report(args: argparse.Namespace) -> int:
+    from mfc import reports
+
+    url = config.warehouse_url()
+    if url is None:
+        print("mfc report: MFC_WAREHOUSE_URL is not set", file=sys.stderr)
+        return 2
+    out = Path(args.out) if args.out else config.reports_dir()
+    counts = reports.write_all(url, out)
+    print(f"Wrote {counts['submission_reports']} submission report(s); start at "
+          f"{out / 'index.html'}")
+    return 0
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -123,6 +137,13 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--verbose", action="store_true",
                      help="show Airflow's and dbt's task logs on the terminal")
     run.set_defaults(handler=_run)
+
+    report = commands.add_parser(
+        "report", help="write the data-quality reports: a page per submission and a national "
+        "page (MFC_WAREHOUSE_URL)")
+    report.add_argument("--out", help="folder to write (default: MFC_REPORTS_DIR, else "
+                        "<state folder>/reports)")
+    report.set_defaults(handler=_report)
 
     synth = commands.add_parser(
         "synth", help="write synthetic council and police returns with their ground truth")

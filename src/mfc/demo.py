@@ -41,6 +41,7 @@ def main(fresh: bool = False) -> int:
         print(results_table(conn))
         print(merged_table(conn))
         print(quarantine_report(conn))
+    print(reports_help())
     print(connection_help(url, embedded))
     return 0
 
@@ -106,6 +107,13 @@ def quarantine_report(conn: psycopg.Connection) -> str:
     lines.append("Every check result is in dq.check_results; nothing of a quarantined "
                  "submission reaches raw.")
     return "\n".join(lines) + "\n"
+
+
+def reports_help() -> str:
+    reports = config.reports_dir()
+    return ("Data-quality reports, one per submission (what failed, on which line, and every "
+            "failing row as CSV),\nlinked from the national page; open it in a browser:\n"
+            f"  {reports / 'index.html'}\n")
 
 
 def connection_help(url: str, embedded: bool) -> str:

@@ -113,6 +113,14 @@ def test_nightly_run_loads_good_returns_quarantines_the_bad_one_and_reruns_chang
     assert query(warehouse_url, "select count(*) from raw.council_missing m "
                  "join audit.submissions s using (submission_id) "
                  "where s.status = 'quarantined'") == [(0,)]
+    # Every submission got its data-quality report, linked from the national page.
+    reports = config.reports_dir()
+    assert (reports / "index.html").is_file()
+    for ret in returns:
+        assert list((reports / ret.gss).glob("*/index.html")), ret.gss
+    [(bad_id,)] = query(warehouse_url, "select submission_id from audit.submissions "
+                        "where status = 'quarantined'")
+    assert "Not loaded" in (reports / bad.gss / str(bad_id) / "index.html").read_text()
 
     # Rerun through the CLI: exit 0, and not one row anywhere changes.
     before = snapshot(warehouse_url)

@@ -24,11 +24,16 @@ class Check:
     columns: tuple[str, ...] = ()  # delivered column names the examples show, in this order
     # Builds the GX expectation; deferred so that importing the catalogue does not import GX.
     build: Callable[[], Any] | None = None
+    # SQL returning every failing row (line_no and the lower-case columns), reading the
+    # landing rows of one submission as {batch}: GX runs it as an UnexpectedRowsExpectation
+    # when there is no other build, and the gate reruns it to keep every failing row.
+    query: str | None = None
 
     def expectation(self) -> Any:
-        if self.build is None:
+        build = self.build or (unexpected_rows(self.query) if self.query else None)
+        if build is None:
             raise ValueError(f"check {self.check_id} is not a GX check")
-        expectation = self.build()
+        expectation = build()
         expectation.meta = {"check_id": self.check_id}
         return expectation
 

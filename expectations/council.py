@@ -1,31 +1,52 @@
 """Gate checks for the council return (SSDA903 header, episodes and missing tables).
 
 Ids are the DfE rule number where one exists (wording as in DfE's validation rules), else
-mfc.<table>.<what>. Each GX query reads one table of one submission as `{batch}` (landing
-columns are lower-case text as delivered, trimmed, blank = null) and returns the offending rows
-with their line_no. Examples keep the line and the values that are wrong, never a CHILD or UPN
-(the line is enough to find the row). docs/returns/council.md lists these checks.
+mfc.<table>.<what>. Each query reads one table of one submission as `{batch}` (landing columns
+are lower-case text as delivered, trimmed, blank = null; GX aliases {batch} itself, so queries
+name no alias of their own unless they join) and returns every offending row with its line_no. Queries join
+audit.submissions for the collection year and the other landing tables of the same submission.
+Examples keep the line and the values that are wrong, never a CHILD or UPN (the line is enough
+to find the row). docs/returns/council.md lists these checks.
 """
 
 from __future__ import annotations
 
-from expectations.checks import (
-    BLOCKING,
-    Check,
-    columns_present,
-    in_set,
-    not_blank,
-    unexpected_rows,
-)
+from expectations.checks import BLOCKING, WARNING, Check, columns_present
 from mfc.returns.council import TABLES
+
+# Dates as the queries read them (null when not a valid dd/mm/yyyy date).
+START, END = "landing.to_date_uk(mis_start)", "landing.to_date_uk(mis_end)"
+YEAR = "join audit.submissions using (submission_id)"
+# Each child's periods of care in the same submission: first start, and the end when every
+# episode has ended (null while the child is still looked after).
+CARE = ("left join (select submission_id, child, count(*) as episodes, "
+        "min(landing.to_date_uk(decom)) as care_from, "
+        "case when bool_and(dec is not null) then max(landing.to_date_uk(dec)) end "
+        "as care_ended from landing.council_episodes group by submission_id, child) care "
+        "using (submission_id, child)")
+
+
+def _rows(columns: str, where: str, joins: str = "") -> str:
+    # GX aliases {batch} itself unless the query joins; then the query must.
+    batch = "{batch} as batch" if joins else "{batch}"
+    return (f"select distinct line_no, {columns} from {batch} {joins} "
+            f"where {where} order by line_no")
 
 
 def _bad_date(column: str, *, blank_allowed: bool) -> str:
-    blank = f"{column} is not null and " if blank_allowed else ""
-    return (
-        f"select line_no, {column} from {{batch}} "
-        f"where {blank}landing.to_date_uk({column}) is null order by line_no"
-    )
+    blank = f"{column} is not null and " if blank_allowed else f"{column} is null or "
+    return _rows(column, f"{blank}landing.to_date_uk({column}) is null")
+
+
+def _bad_code(field: str, *, blank_allowed: bool = False, joins: str = "") -> str:
+    column = field.lower()
+    blank = f"{column} is not null and " if blank_allowed else f"{column} is null or "
+    return _rows(column, f"{blank}not landing.valid_code('{field}', upper({column}), "
+                         "collection_year)", f"{YEAR} {joins}")
+
+
+def _check(check_id, table, stage, severity, message, columns, query) -> Check:
+    return Check(check_id, table, stage, severity, message, columns, query=query)
 
 
 # Every DfE column of each table must be there before anything else is read.
@@ -41,64 +62,183 @@ STRUCTURE: tuple[Check, ...] = tuple(
     for table in TABLES
 )
 
-CONTENT: tuple[Check, ...] = (
-    Check("mfc.header.child", "header", "content", BLOCKING,
-          "CHILD is blank.", ("CHILD",), not_blank("child")),
-    Check("mfc.header.dob", "header", "content", BLOCKING,
-          "DOB is blank or not a valid date (dd/mm/yyyy).", ("DOB",),
-          unexpected_rows(_bad_date("dob", blank_allowed=False))),
-    Check("mfc.header.mc_dob", "header", "content", BLOCKING,
-          "MC_DOB is not a valid date (dd/mm/yyyy).", ("MC_DOB",),
-          unexpected_rows(_bad_date("mc_dob", blank_allowed=True))),
-    Check("mfc.episodes.child", "episodes", "content", BLOCKING,
-          "CHILD is blank.", ("CHILD",), not_blank("child")),
-    Check("mfc.episodes.decom", "episodes", "content", BLOCKING,
-          "DECOM is blank or not a valid date (dd/mm/yyyy).", ("DECOM",),
-          unexpected_rows(_bad_date("decom", blank_allowed=False))),
-    Check("mfc.episodes.dec", "episodes", "content", BLOCKING,
-          "DEC is not a valid date (dd/mm/yyyy).", ("DEC",),
-          unexpected_rows(_bad_date("dec", blank_allowed=True))),
-    Check("mfc.missing.child", "missing", "content", BLOCKING,
-          "CHILD is blank.", ("CHILD",), not_blank("child")),
-    Check("mfc.missing.dob", "missing", "content", BLOCKING,
-          "DOB is blank or not a valid date (dd/mm/yyyy).", ("DOB",),
-          unexpected_rows(_bad_date("dob", blank_allowed=False))),
-    Check("1004", "missing", "content", BLOCKING,
-          "Start date of the missing/away episode is not a valid date.", ("MIS_START",),
-          unexpected_rows(_bad_date("mis_start", blank_allowed=False))),
-    Check("1005", "missing", "content", BLOCKING,
-          "End date of the missing/away episode is not a valid date.", ("MIS_END",),
-          unexpected_rows(_bad_date("mis_end", blank_allowed=True))),
-    Check("1006", "missing", "content", BLOCKING,
-          "Missing type invalid.", ("MISSING",), in_set("missing", ["M", "A"])),
-    Check("565", "missing", "content", BLOCKING,
-          "The date that the child started to be missing or away from placement without "
-          "authorisation has been completed but whether the child was missing or away from "
-          "placement without authorisation has not been completed.",
-          ("MISSING", "MIS_START"),
-          unexpected_rows("select line_no, missing, mis_start from {batch} "
-                "where missing is null and mis_start is not null order by line_no")),
-    Check("567", "missing", "content", BLOCKING,
-          "End date before start date.",
-          ("MIS_START", "MIS_END"),
-          unexpected_rows("select line_no, mis_start, mis_end from {batch} "
-                "where landing.to_date_uk(mis_end) < landing.to_date_uk(mis_start) "
-                "order by line_no")),
-    Check("mfc.missing.duplicate_period", "missing", "content", BLOCKING,
-          "The same missing/away period (CHILD and MIS_START) is returned more than once.",
-          ("MIS_START",),
-          unexpected_rows("select line_no, child, mis_start from ("
-                "select line_no, child, mis_start, "
-                "count(*) over (partition by child, landing.to_date_uk(mis_start)) as copies "
-                "from {batch} where mis_start is not null) periods "
-                "where copies > 1 order by line_no")),
-    Check("INT04", "missing", "cross-table", BLOCKING,
-          "Child in Missing not in Header: CHILD is not in header.csv.", (),
-          # GX aliases {batch} itself, so the query names no alias of its own.
-          unexpected_rows("select line_no, child from {batch} where child is not null "
-                "and (submission_id, child) not in (select submission_id, child "
-                "from landing.council_header where child is not null) order by line_no")),
+# Columns we do not read are ignored, and said so (checked in Python as the file lands).
+UNKNOWN_COLUMNS: tuple[Check, ...] = tuple(
+    Check(f"mfc.{table.name}.unknown_column", table.name, "structure", WARNING,
+          f"{table.file_name} has a column this collection does not read; it is ignored. "
+          "Check it is not a DfE column under another name.")
+    for table in TABLES
 )
+
+HEADER_CHECKS: tuple[Check, ...] = (
+    _check("mfc.header.child", "header", "content", BLOCKING,
+           "CHILD is blank.", ("CHILD",), _rows("child", "child is null")),
+    _check("mfc.header.sex", "header", "content", BLOCKING,
+           "SEX is not a valid code for the collection year (1 or 2 up to 2023-24; M, F or U "
+           "from 2024-25).", ("SEX",), _bad_code("SEX")),
+    _check("mfc.header.dob", "header", "content", BLOCKING,
+           "DOB is blank or not a valid date (dd/mm/yyyy).", ("DOB",),
+           _bad_date("dob", blank_allowed=False)),
+    _check("mfc.header.ethnic", "header", "content", BLOCKING,
+           "ETHNIC is not one of DfE's ethnicity codes (e.g. WBRI, MWBC; REFU refused, NOBT "
+           "not yet obtained).", ("ETHNIC",), _bad_code("ETHNIC")),
+    _check("mfc.header.mc_dob", "header", "content", BLOCKING,
+           "MC_DOB is not a valid date (dd/mm/yyyy).", ("MC_DOB",),
+           _bad_date("mc_dob", blank_allowed=True)),
+)
+
+EPISODE_CHECKS: tuple[Check, ...] = (
+    _check("mfc.episodes.child", "episodes", "content", BLOCKING,
+           "CHILD is blank.", ("CHILD",), _rows("child", "child is null")),
+    _check("mfc.episodes.decom", "episodes", "content", BLOCKING,
+           "DECOM is blank or not a valid date (dd/mm/yyyy).", ("DECOM",),
+           _bad_date("decom", blank_allowed=False)),
+    _check("mfc.episodes.dec", "episodes", "content", BLOCKING,
+           "DEC is not a valid date (dd/mm/yyyy).", ("DEC",),
+           _bad_date("dec", blank_allowed=True)),
+    _check("mfc.episodes.dec_before_decom", "episodes", "content", BLOCKING,
+           "DEC (date episode ceased) is before DECOM (date episode commenced).",
+           ("DECOM", "DEC"),
+           _rows("decom, dec", "landing.to_date_uk(dec) < landing.to_date_uk(decom)")),
+    _check("mfc.episodes.ls", "episodes", "content", BLOCKING,
+           "LS is not a valid legal status code (C1, C2, D1, E1, J1-J3, L1-L3, V2-V4).",
+           ("LS",), _bad_code("LS")),
+    _check("mfc.episodes.place", "episodes", "content", BLOCKING,
+           "PLACE is not a valid placement type for the collection year (K3 from 2024-25; "
+           "H5, P2 and Z1 replaced by Z11-Z14 from 2025-26).", ("PLACE",), _bad_code("PLACE")),
+    _check("mfc.episodes.rec", "episodes", "content", BLOCKING,
+           "REC is not a valid reason episode ceased, or is blank although DEC is given.",
+           ("DEC", "REC"),
+           _rows("dec, rec", "(rec is not null or dec is not null) and (rec is null or not "
+                 "landing.valid_code('REC', upper(rec), collection_year))", YEAR)),
+)
+
+MISSING_CHECKS: tuple[Check, ...] = (
+    _check("mfc.missing.child", "missing", "content", BLOCKING,
+           "CHILD is blank.", ("CHILD",), _rows("child", "child is null")),
+    _check("mfc.missing.dob", "missing", "content", BLOCKING,
+           "DOB is blank or not a valid date (dd/mm/yyyy).", ("DOB",),
+           _bad_date("dob", blank_allowed=False)),
+    _check("1004", "missing", "content", BLOCKING,
+           "Start date of the missing/away episode is not a valid date.", ("MIS_START",),
+           _bad_date("mis_start", blank_allowed=False)),
+    _check("1005", "missing", "content", BLOCKING,
+           "End date of the missing/away episode is not a valid date.", ("MIS_END",),
+           _bad_date("mis_end", blank_allowed=True)),
+    _check("1006", "missing", "content", BLOCKING,
+           "Missing type invalid.", ("MISSING",),
+           _rows("missing", "missing is not null and missing not in ('M', 'A')")),
+    _check("564", "missing", "content", BLOCKING,
+           "Child was missing or away from placement without authorisation and the date "
+           "started to be missing or away from placement without authorisation is blank.",
+           ("MISSING", "MIS_START"),
+           _rows("missing, mis_start", "missing is not null and mis_start is null")),
+    _check("565", "missing", "content", BLOCKING,
+           "The date that the child started to be missing or away from placement without "
+           "authorisation has been completed but whether the child was missing or away from "
+           "placement without authorisation has not been completed.",
+           ("MISSING", "MIS_START"),
+           _rows("missing, mis_start", "missing is null and mis_start is not null")),
+    _check("566", "missing", "content", BLOCKING,
+           "The date that the child ceased to be missing or away from placement without "
+           "authorisation has been completed but whether the child was missing or away from "
+           "placement without authorisation has not been completed.",
+           ("MISSING", "MIS_END"),
+           _rows("missing, mis_end", "missing is null and mis_end is not null")),
+    _check("567", "missing", "content", BLOCKING,
+           "The date that the child ceased to be missing or away from placement without "
+           "authorisation is before the date that the child started to be missing or away "
+           "from placement without authorisation.",
+           ("MIS_START", "MIS_END"), _rows("mis_start, mis_end", f"{END} < {START}")),
+    _check("570", "missing", "content", BLOCKING,
+           "The date that the child started to be missing or away from placement without "
+           "authorisation is after the end of the collection year.",
+           ("MIS_START",), _rows("mis_start", f"{START} > period_end", YEAR)),
+    _check("571", "missing", "content", BLOCKING,
+           "The date that the child ceased to be missing or away from placement without "
+           "authorisation is before the start or after the end of the collection year.",
+           ("MIS_END",), _rows("mis_end", f"{END} < period_start or {END} > period_end", YEAR)),
+    _check("574", "missing", "content", BLOCKING,
+           "A new missing/away from placement without authorisation period cannot start when "
+           "the previous missing/away from placement without authorisation period is still "
+           "open. Missing/away from placement without authorisation periods should also not "
+           "overlap.",
+           ("MIS_START", "MIS_END"),
+           # The earlier period of each overlapping pair: the one whose end is wrong (or
+           # missing). Equal starts are the duplicate check's; ending and starting again on
+           # the same day is not an overlap (DfE holds dates, not times).
+           "select line_no, mis_start, mis_end from (select line_no, mis_start, mis_end, "
+           f"{START} as starts, {END} as ends, lead({START}) over (partition by child "
+           f"order by {START}, line_no) as next_start from {{batch}} "
+           f"where {START} is not null) periods "
+           "where next_start > starts and (mis_end is null or next_start < ends) "
+           "order by line_no"),
+    _check("mfc.missing.duplicate_period", "missing", "content", BLOCKING,
+           "The same missing/away period (CHILD and MIS_START) is returned more than once.",
+           ("MIS_START",),
+           "select line_no, child, mis_start from ("
+           "select line_no, child, mis_start, "
+           f"count(*) over (partition by child, {START}) as copies "
+           "from {batch} where mis_start is not null) periods "
+           "where copies > 1 order by line_no"),
+    _check("mfc.missing.open_at_year_end", "missing", "content", WARNING,
+           "MIS_END is blank: the period was still open at the end of the collection year. "
+           "If the child has come back, give the date; if not, check they are still missing.",
+           ("MIS_START", "MIS_END"), _rows("mis_start, mis_end", "mis_end is null")),
+)
+
+CROSS_TABLE: tuple[Check, ...] = (
+    _check("INT04", "missing", "cross-table", BLOCKING,
+           "Child in Missing not in Header: CHILD is not in header.csv.", (),
+           _rows("child", "child is not null and (submission_id, child) not in ("
+                 "select submission_id, child from landing.council_header "
+                 "where child is not null)")),
+    _check("INT13", "missing", "cross-table", WARNING,
+           "DOB in missing.csv differs from the child's DOB in header.csv.", ("DOB",),
+           _rows("dob", "landing.to_date_uk(dob) <> landing.to_date_uk(header_dob)",
+                 "join (select submission_id, child, dob as header_dob "
+                 "from landing.council_header) header using (submission_id, child)")),
+    _check("575", "missing", "cross-table", BLOCKING,
+           "If the placement from which the child went missing or away from placement without "
+           "authorisation ended, the missing/away from placement without authorisation period "
+           "must also have an end date.",
+           ("MIS_START", "MIS_END"),
+           _rows("mis_start, mis_end",
+                 f"mis_end is null and {START} between placement_from and placement_to",
+                 "join (select submission_id, child, landing.to_date_uk(decom) as "
+                 "placement_from, landing.to_date_uk(dec) as placement_to "
+                 "from landing.council_episodes where dec is not null) placements "
+                 "using (submission_id, child)")),
+    _check("577", "missing", "cross-table", BLOCKING,
+           "Child ceased to be looked after but has an open missing/away from placement "
+           "without authorisation period.",
+           ("MIS_START", "MIS_END"),
+           _rows("mis_start, mis_end", f"mis_end is null and {START} <= care_ended", CARE)),
+    _check("578", "missing", "cross-table", BLOCKING,
+           "The date that the child started to be missing or away from placement without "
+           "authorisation is after the child ceased to be looked after.",
+           ("MIS_START",), _rows("mis_start", f"{START} > care_ended", CARE)),
+    _check("580", "missing", "cross-table", BLOCKING,
+           "Child is missing or away from placement without authorisation on the date their "
+           "care ended at 18, but the reason episode ceased (REC) is not E8.",
+           ("DOB", "MIS_END"),
+           _rows("dob, mis_end",
+                 f"{END} = ceased and ceased = (landing.to_date_uk(dob) + interval '18 years')"
+                 "::date and upper(rec) <> 'E8'",
+                 "join (select submission_id, child, landing.to_date_uk(dec) as ceased, rec "
+                 "from landing.council_episodes) endings using (submission_id, child)")),
+    _check("581", "missing", "cross-table", BLOCKING,
+           "Child is recorded as having a missing/away from placement without authorisation "
+           "period but was not yet looked after.",
+           ("MIS_START",), _rows("mis_start", f"child is not null and ({START} < care_from or episodes is null)",
+                 CARE)),
+    _check("586", "missing", "content", BLOCKING,
+           "Dates of missing periods are before the child's date of birth.",
+           ("DOB", "MIS_START"),
+           _rows("dob, mis_start", f"{START} <= landing.to_date_uk(dob)")),
+)
+
+CONTENT: tuple[Check, ...] = HEADER_CHECKS + EPISODE_CHECKS + MISSING_CHECKS + CROSS_TABLE
 
 # Checks of the delivery itself, run in Python before anything is read with GX: a file that
 # cannot be parsed cannot be validated.
@@ -110,9 +250,39 @@ SUBMISSION: tuple[Check, ...] = (
           "collection year, by GSS code, DfE code or name."),
     Check("mfc.file.present", None, "file", BLOCKING,
           "header.csv, episodes.csv and missing.csv must all be delivered."),
+    Check("mfc.file.recognised", None, "file", WARNING,
+          "A delivered file is not one of the tables this collection reads (header, episodes, "
+          "missing); it is kept but not loaded."),
+    Check("mfc.file.format", None, "file", BLOCKING,
+          "Each table must be a CSV text file (in Excel: Save As, CSV UTF-8), not a workbook."),
+    Check("mfc.file.empty", None, "file", BLOCKING,
+          "A file is empty: deliver every table with its column names on line 1, even when it "
+          "has no rows."),
+    Check("mfc.file.bom", None, "file", WARNING,
+          "A file starts with a byte order mark (Excel's CSV UTF-8 adds one); it is accepted."),
+    Check("mfc.file.delimiter", None, "file", BLOCKING,
+          "Fields must be separated by commas, not semicolons, tabs or bars."),
+    Check("mfc.file.truncated", None, "file", BLOCKING,
+          "A file ends part-way through a row, so it was cut short: deliver it again in full."),
     Check("mfc.file.readable", None, "file", BLOCKING,
           "Each file must be a comma-separated UTF-8 text file with the column names on line 1 "
           "and the same number of fields on every line."),
 )
 
-ALL: tuple[Check, ...] = SUBMISSION + STRUCTURE + CONTENT
+# Checks against the authority's other returns and the police, run after the content checks;
+# they warn, never block: a data team must confirm, not fix.
+CROSS_SUBMISSION: tuple[Check, ...] = (
+    Check("mfc.submission.volume_change", "missing", "cross-submission", WARNING,
+          "The number of missing/away periods changed sharply from the authority's return for "
+          "the year before: a possible change in recording practice or an incomplete extract."),
+    Check("mfc.submission.police_reconciliation", "missing", "cross-submission", WARNING,
+          "Missing/away periods returned differ sharply from the incidents police forces "
+          "recorded for looked-after children of this authority in the same year."),
+    Check("mfc.submission.late", None, "cross-submission", WARNING,
+          "The return was delivered after the deadline of 30 June after the collection year."),
+    Check("mfc.submission.superseded", None, "cross-submission", WARNING,
+          "A later submission for the same authority and year replaces this one."),
+)
+
+ALL: tuple[Check, ...] = (SUBMISSION + STRUCTURE + UNKNOWN_COLUMNS + CONTENT
+                          + CROSS_SUBMISSION)

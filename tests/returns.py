@@ -5,9 +5,11 @@ from __future__ import annotations
 import copy
 import csv
 import io
+import os
+from datetime import datetime
 from pathlib import Path
 
-from mfc.returns.council import EPISODES, HEADER, MISSING
+from mfc.returns.council import EPISODES, HEADER, MISSING, CollectionYear
 
 GOOD = {
     "header": [
@@ -23,7 +25,7 @@ GOOD = {
          "PLACE_PROVIDER": "PR4", "DEC": "", "REC": "", "REASON_PLACE_CHANGE": "",
          "HOME_POST": "TS1 2AB", "PL_POST": "DL3 7QR", "URN": "SC123456"},
         {"CHILD": "T002", "DECOM": "15/04/2023", "RNE": "S", "LS": "V2", "CIN": "N4", "PLACE": "U4",
-         "PLACE_PROVIDER": "PR1", "DEC": "20/03/2024", "REC": "E8", "REASON_PLACE_CHANGE": "",
+         "PLACE_PROVIDER": "PR1", "DEC": "", "REC": "", "REASON_PLACE_CHANGE": "",
          "HOME_POST": "ts3 6ap", "PL_POST": "TS5", "URN": ""},
         {"CHILD": "T003", "DECOM": "10/10/2021", "RNE": "S", "LS": "C2", "CIN": "N2", "PLACE": "U1",
          "PLACE_PROVIDER": "PR1", "DEC": "", "REC": "", "REASON_PLACE_CHANGE": "",
@@ -71,4 +73,15 @@ def deliver(landing: Path, tables: dict[str, list[dict[str, str]]] | None = None
     for name, data in contents.items():
         if data is not None:
             (folder / name).write_bytes(data)
+            on_time(folder / name, year)
     return landing
+
+
+def on_time(path: Path, year: str) -> None:
+    """Date a file 1 May after its collection year, as a council delivering on time would."""
+    try:
+        due = CollectionYear.parse(year).end
+    except ValueError:
+        return
+    stamp = datetime(due.year, 5, 1).timestamp()
+    os.utime(path, (stamp, stamp))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -191,7 +192,10 @@ def validate_batch(
 
 
 def store(conn: psycopg.Connection, submission_id: int, run_id: str,
-          results: list[CheckResult]) -> None:
+          results: list[CheckResult], landing_tables: dict[str, str] | None = None) -> None:
+    """Write the results, and every failing row: a check's query is run again over the
+    submission's landing rows (landing_tables: return table -> landing table) so that no failing
+    row is left out; a check without a query keeps its examples."""
     with conn.cursor() as cur:
         cur.executemany(
             """
@@ -208,6 +212,36 @@ def store(conn: psycopg.Connection, submission_id: int, run_id: str,
                 for r in results
             ],
         )
+    for r in results:
+        if r.result not in ("FAIL", "WARNING"):
+            continue
+        landing_table = (landing_tables or {}).get(r.check.table or "")
+        if r.check.query and landing_table:
+            _store_failing_rows(conn, submission_id, run_id, r, landing_table)
+        else:
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "insert into dq.failing_rows (submission_id, run_id, check_id, file_name, "
+                    "line_no, \"values\") values (%s, %s, %s, %s, %s, %s)",
+                    [(submission_id, run_id, r.check.check_id, ex.get("file", ""),
+                      ex.get("line"), json.dumps(ex.get("values", {}), default=str))
+                     for ex in r.examples])
+
+
+def _store_failing_rows(conn: psycopg.Connection, submission_id: int, run_id: str,
+                        result: CheckResult, landing_table: str) -> None:
+    check = result.check
+    file_name = (result.examples[0]["file"] if result.examples else f"{check.table}.csv")
+    batch = f"(select * from {landing_table} where submission_id = {int(submission_id)})"
+    # As GX substitutes {batch}: a query that joins aliases it itself.
+    batch += "" if re.search(r"\bjoin\b", check.query, re.IGNORECASE) else " as subselect"
+    values = ", ".join(f"'{c}', failing.{c.lower()}" for c in check.columns)
+    conn.execute(
+        f"insert into dq.failing_rows (submission_id, run_id, check_id, file_name, line_no, "
+        f"\"values\") select %s, %s, %s, %s, failing.line_no, jsonb_build_object({values}) "
+        f"from ({check.query.format(batch=batch)}) as failing",
+        (submission_id, run_id, check.check_id, file_name),
+    )
 
 
 def validate_marts(url: str, checks: tuple[Check, ...]) -> list[CheckResult]:

@@ -11,7 +11,9 @@ Layout:
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import logging
 import shutil
 from dataclasses import dataclass
@@ -21,8 +23,8 @@ import psycopg
 
 from mfc import config
 from mfc.geography import AuthorityRegister, UnknownAuthority
-from mfc.returns import aggregate, police
-from mfc.returns.council import TABLES, CollectionYear
+from mfc.returns import aggregate, council, police
+from mfc.returns.council import CollectionYear
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +37,18 @@ class DeliveredFile:
 
     @property
     def table_name(self) -> str | None:
-        """The return table this file is, by its name; None for a file we do not recognise."""
-        for table in TABLES:
-            if self.path.name.lower() == table.file_name:
-                return table.name
+        """The return table this file is, by its name or its column names; None if neither."""
+        table = council.recognise(self.path.name, _first_line_columns(self.path))
+        return table.name if table else None
+
+
+def _first_line_columns(path: Path) -> list[str] | None:
+    if path.suffix.lower() != ".csv":
         return None
+    with path.open("rb") as stream:
+        first = stream.readline(1 << 16)
+    text = first.decode("utf-8-sig", errors="replace")
+    return [council.normalise_column(c) for c in next(csv.reader(io.StringIO(text)), [])]
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,18 @@ from psycopg import sql
 
 from expectations import council as council_checks
 from expectations.checks import Check
-from mfc import config, gates
+from mfc import config, cross_submission, gates
+from mfc import files as files_module
 from mfc.gates import CheckResult
 from mfc.geography import AuthorityRegister, UnknownAuthority
 from mfc.pseudonymise import hmac_pads
-from mfc.returns.council import TABLES, CollectionYear, Table, normalise_column
+from mfc.returns.council import (
+    TABLES,
+    CollectionYear,
+    Table,
+    normalise_column,
+    other_ssda903_table,
+)
 
 
 class FileProblem(Exception):
@@ -131,36 +138,72 @@ def _copy_line(err: psycopg.Error) -> str:
 
 
 def _land_files(conn: psycopg.Connection, submission_id: int) -> tuple[list[CheckResult], dict]:
+    """File checks, then COPY of each table that passed them. Returns the file and
+    unknown-column results and, per table landed, (file name, DfE columns delivered)."""
     files = conn.execute(
         "select table_name, file_name, archived_path from audit.submission_files "
-        "where submission_id = %s and table_name is not null", (submission_id,),
+        "where submission_id = %s order by file_name ilike '%%.csv' desc, file_name desc",
+        (submission_id,),
     ).fetchall()
-    by_table = {t: (name, Path(path)) for t, name, path in files}
+    by_table = {t: (name, Path(path)) for t, name, path in reversed(files) if t}
+    findings: list[files_module.Finding] = [
+        files_module.Finding("mfc.file.recognised", name, None, _unrecognised(Path(path)))
+        for t, name, path in files if not t
+    ]
     absent = [t.file_name for t in TABLES if t.name not in by_table]
-    present_check, readable_check = _check("mfc.file.present"), _check("mfc.file.readable")
-    results = [gates.outcome(present_check, len(absent), len(TABLES),
-                             [{"file": name, "values": {}} for name in absent])]
-    landed, problems = {}, []
+    landed, unknown = {}, []
     for table in TABLES:
         if table.name not in by_table:
             continue
         name, archived = by_table[table.name]
+        found = files_module.inspect(archived, table.file_name)
+        findings += found
+        if any(_check(f.check_id).severity == "blocking" for f in found):
+            continue
         try:
             columns = copy_to_landing(conn, submission_id, table, archived)
         except FileProblem as problem:
-            problems.append({"file": name, "values": {}, "problem": str(problem)})
+            findings.append(files_module.Finding("mfc.file.readable", name, None, str(problem)))
             continue
+        delivered = read_columns(archived)
         conn.execute(
             "update audit.submission_files set columns_delivered = %s "
-            "where submission_id = %s and file_name = %s",
-            (read_columns(archived), submission_id, name),
+            "where submission_id = %s and file_name = %s", (delivered, submission_id, name),
         )
         landed[table.name] = (name, columns)
-    readable = gates.outcome(readable_check, len(problems), len(by_table), problems)
-    if problems:
-        readable.message = "; ".join(p["problem"] for p in problems) + ". " + readable_check.message
-    results.append(readable)
+        unknown.append((table, name, [c for c in delivered if c not in columns]))
+    results = [gates.outcome(_check("mfc.file.present"), len(absent), len(TABLES),
+                             [{"file": name, "values": {}} for name in absent])]
+    for check in council_checks.SUBMISSION:
+        if check.check_id in ("mfc.file.present", "mfc.submission.year", "mfc.authority.known"):
+            continue
+        mine = [f for f in findings if f.check_id == check.check_id]
+        result = gates.outcome(check, len(mine), len(files), [
+            {"file": f.file, "line": f.line, "values": {}, "problem": f.message} for f in mine])
+        if mine:
+            result.message = "; ".join(f.message for f in mine) + ". " + check.message
+        results.append(result)
+    for table, name, extra in unknown:
+        check = _check(f"mfc.{table.name}.unknown_column")
+        result = gates.outcome(check, len(extra), None, [
+            {"file": name, "line": 1, "values": {column: None}} for column in extra])
+        if extra:
+            result.message = (f"{name} has column(s) {', '.join(extra)} that this collection "
+                              f"does not read; they are ignored. {check.message}")
+        results.append(result)
     return results, landed
+
+
+def _unrecognised(path: Path) -> str:
+    try:
+        other = other_ssda903_table(read_columns(path))
+    except (FileProblem, OSError):
+        other = None
+    if other:
+        return (f"{path.name} is SSDA903's {other} table, which this collection does not read; "
+                "it is kept, not loaded")
+    return (f"{path.name} is not header.csv, episodes.csv or missing.csv, by name or by its "
+            "column names; it is kept, not loaded")
 
 
 PROMOTE = {
@@ -256,12 +299,12 @@ def gate_and_load(url: str, submission_id: int, run_id: str) -> Outcome:
     """Check one registered submission and load it whole, or quarantine it whole."""
     with psycopg.connect(url) as conn:
         row = conn.execute(
-            "select status, authority_as_delivered, collection_year, authority_gss "
-            "from audit.submissions where submission_id = %s", (submission_id,),
+            "select status, authority_as_delivered, collection_year, authority_gss, "
+            "delivered_at from audit.submissions where submission_id = %s", (submission_id,),
         ).fetchone()
         if row is None:
             raise LookupError(f"no submission {submission_id} in audit.submissions")
-        status, authority, year, gss = row
+        status, authority, year, gss, delivered_at = row
         if status != "received":  # already decided by an earlier run: nothing to do
             return Outcome(submission_id, status, [])
         with conn.transaction():
@@ -270,9 +313,10 @@ def gate_and_load(url: str, submission_id: int, run_id: str) -> Outcome:
         file_results, landed = _land_files(conn, submission_id)
         conn.commit()
         results += file_results
-        content_checks = council_checks.CONTENT
+        later = council_checks.STRUCTURE + council_checks.CONTENT
+        cross = council_checks.CROSS_SUBMISSION
         if any(r.blocks for r in results) or len(landed) < len(TABLES):
-            results += gates.not_run(council_checks.STRUCTURE + content_checks,
+            results += gates.not_run(later + cross,
                                      "the submission or its files failed the file checks.")
         else:
             counts = _row_counts(conn, submission_id)
@@ -282,18 +326,33 @@ def gate_and_load(url: str, submission_id: int, run_id: str) -> Outcome:
                                               columns, names, counts)
             results += structure
             if any(r.blocks for r in structure):
-                results += gates.not_run(content_checks, "DfE columns are missing (see "
-                                         "the structure checks).")
+                results += gates.not_run(council_checks.CONTENT + cross,
+                                         "DfE columns are missing (see the structure checks).")
             else:
-                results += gates.validate_tables(url, submission_id, content_checks,
+                results += gates.validate_tables(url, submission_id, council_checks.CONTENT,
                                                  columns, names, counts)
+                results += _cross_submission(conn, gss, year, delivered_at, counts["missing"])
         failed = [r.check.check_id for r in results if r.blocks]
         with conn.transaction():
-            gates.store(conn, submission_id, run_id, results)
+            gates.store(conn, submission_id, run_id, results,
+                        {t.name: t.landing_table for t in TABLES})
             if failed:
                 set_status(conn, submission_id, "quarantined")
                 status = "quarantined"
             else:
                 status = _promote(conn, submission_id, gss, year)
+                if status == "loaded":
+                    cross_submission.mark_superseded(conn, submission_id, run_id)
             _clear_landing(conn, submission_id)
     return Outcome(submission_id, status, failed)
+
+
+def _cross_submission(conn: psycopg.Connection, gss: str, year_label: str, delivered_at,
+                      periods: int) -> list[CheckResult]:
+    year = CollectionYear.parse(year_label)
+    return [
+        cross_submission.volume_change(conn, gss, year, periods),
+        cross_submission.police_reconciliation(conn, gss, year, periods),
+        cross_submission.late(delivered_at, year),
+        cross_submission.not_superseded(),
+    ]

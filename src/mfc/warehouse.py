@@ -26,8 +26,19 @@ def ensure_schema(url: str | None = None) -> None:
         conn.execute("select pg_advisory_lock(hashtext('mfc.ensure_schema'))")
         try:
             conn.execute(ddl)
+            _refresh_code_lists(conn)
         finally:
             conn.execute("select pg_advisory_unlock(hashtext('mfc.ensure_schema'))")
+
+
+def _refresh_code_lists(conn: psycopg.Connection) -> None:
+    from mfc.returns.council import code_list_rows
+
+    with conn.transaction():
+        conn.execute("delete from landing.code_lists")
+        with conn.cursor() as cur:
+            cur.executemany("insert into landing.code_lists values (%s, %s, %s, %s)",
+                            code_list_rows())
 
 
 def sqlalchemy_url(url: str) -> str:

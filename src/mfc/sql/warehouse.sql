@@ -220,6 +220,21 @@ create table if not exists raw.police_incidents (
 -- (mfc.submission.late) reads it.
 alter table audit.submissions add column if not exists delivered_at timestamptz;
 
+-- Valid codes by collection year (first year: 2024 = 2024-25), refreshed from
+-- mfc.returns.council.CODE_LISTS by mfc.warehouse.ensure_schema.
+create table if not exists landing.code_lists (
+    field text not null, code text not null, first_year integer, last_year integer
+);
+
+create or replace function landing.valid_code(field text, code text, collection_year text)
+returns boolean language sql stable parallel safe as $$
+    select exists (
+        select from landing.code_lists c
+        where c.field = valid_code.field and c.code = valid_code.code
+          and left(collection_year, 4)::int between coalesce(c.first_year, 0)
+                                                and coalesce(c.last_year, 9999))
+$$;
+
 -- The gate looks up each delivered INCIDENT_REF among the force's loaded months.
 create index if not exists police_incidents_force_ref on raw.police_incidents (force, incident_ref);
 

@@ -1,0 +1,126 @@
+"""Council checks against other returns: the authority's year before, the police, the deadline,
+and a later submission that replaces this one. They warn, never block: a data team confirms.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import psycopg
+
+from expectations import council as council_checks
+from mfc.gates import CheckResult
+from mfc.returns.council import CollectionYear, deadline
+
+# A change is sharp when one figure is more than twice the other and they differ by 20 or more
+# (small authorities move by a few periods a year without meaning anything).
+SHARP_RATIO, SHARP_DIFFERENCE = 2.0, 20
+
+
+def _check(check_id: str):
+    return next(c for c in council_checks.CROSS_SUBMISSION if c.check_id == check_id)
+
+
+def _sharp(a: int, b: int) -> bool:
+    low, high = sorted((a, b))
+    return high - low >= SHARP_DIFFERENCE and (low == 0 or high / low > SHARP_RATIO)
+
+
+def _change(now: int, before: int) -> str:
+    return f"{(now - before) / before:+.0%}" if before else "new"
+
+
+def volume_change(conn: psycopg.Connection, gss: str, year: CollectionYear,
+                  periods: int) -> CheckResult:
+    """This return's missing/away periods against the authority's loaded return a year before."""
+    check = _check("mfc.submission.volume_change")
+    before_label = f"{year.start.year - 1}-{year.start.year % 100:02d}"
+    row = conn.execute(
+        "select count(*) from audit.submissions join raw.council_missing using (submission_id) "
+        "where source = 'council' and authority_gss = %s and collection_year = %s "
+        "and status = 'loaded'", (gss, before_label)).fetchone()
+    before = row[0]
+    if not before:
+        return CheckResult(check, "NOT_RUN", message=f"Not run: no loaded return for "
+                           f"{before_label} to compare with.")
+    if not _sharp(periods, before):
+        return CheckResult(check, "PASS", 0, 1)
+    return CheckResult(
+        check, "WARNING", 1, 1,
+        [{"file": "missing.csv", "values": {before_label: before, year.label: periods}}],
+        f"missing.csv has {periods:,} missing/away periods against {before:,} in "
+        f"{before_label} ({_change(periods, before)}): a possible change in recording practice "
+        "or an incomplete extract. Please confirm the figure, or deliver the return again.")
+
+
+def police_reconciliation(conn: psycopg.Connection, gss: str, year: CollectionYear,
+                          periods: int) -> CheckResult:
+    """Periods returned against police incidents of the authority's looked-after children."""
+    check = _check("mfc.submission.police_reconciliation")
+    months, incidents = conn.execute(
+        """
+        select (select count(*) from audit.submissions where source = 'police'
+                    and status = 'loaded' and period_start between %(start)s and %(end)s),
+               (select count(*) from raw.police_incidents
+                 where responsible_gss = %(gss)s and looked_after = 'Y'
+                   and reported_missing >= %(start)s and reported_missing < %(end)s::date + 1)
+        """, {"gss": gss, "start": year.start, "end": year.end}).fetchone()
+    if not months:
+        return CheckResult(check, "NOT_RUN", message=f"Not run: no police returns cover "
+                           f"{year.label} yet.")
+    if not _sharp(periods, incidents):
+        return CheckResult(check, "PASS", 0, 1)
+    return CheckResult(
+        check, "WARNING", 1, 1,
+        [{"file": "missing.csv", "values": {"council periods": periods,
+                                             "police incidents": incidents}}],
+        f"missing.csv has {periods:,} missing/away periods in {year.label}; police forces "
+        f"recorded {incidents:,} incidents of looked-after children of this authority "
+        f"({_change(periods, incidents)} against police), from the {months} force-month "
+        "file(s) loaded so far. Please check that every period was returned.")
+
+
+def late(delivered_at: datetime | None, year: CollectionYear) -> CheckResult:
+    check = _check("mfc.submission.late")
+    due = deadline(year)
+    if delivered_at is None or delivered_at.date() <= due:
+        return CheckResult(check, "PASS", 0, 1)
+    return CheckResult(check, "WARNING", 1, 1,
+                       [{"file": "", "values": {"delivered": f"{delivered_at:%d/%m/%Y}"}}],
+                       f"Delivered on {delivered_at:%d/%m/%Y}, after the deadline of "
+                       f"{due:%d/%m/%Y}.")
+
+
+def not_superseded() -> CheckResult:
+    return CheckResult(_check("mfc.submission.superseded"), "PASS", 0, 1)
+
+
+def mark_superseded(conn: psycopg.Connection, submission_id: int, run_id: str) -> list[int]:
+    """Warn on every earlier submission the loaded one replaces (a quarantined one too: it is
+    replaced, its results stay in dq); return their ids."""
+    from mfc import gates
+
+    earlier = conn.execute(
+        """
+        update audit.submissions earlier
+           set status = 'superseded', superseded_by = %(sid)s, status_changed_at = now()
+          from audit.submissions later
+         where later.submission_id = %(sid)s and earlier.source = later.source
+           and earlier.authority_gss = later.authority_gss
+           and earlier.collection_year = later.collection_year
+           and earlier.submission_id < later.submission_id
+           and earlier.status in ('quarantined', 'superseded', 'loaded')
+           and (earlier.superseded_by is null or earlier.superseded_by = %(sid)s)
+        returning earlier.submission_id, later.delivered_at
+        """, {"sid": submission_id}).fetchall()
+    check = _check("mfc.submission.superseded")
+    for sid, delivered_at in earlier:
+        when = f", delivered {delivered_at:%d/%m/%Y}" if delivered_at else ""
+        result = CheckResult(check, "WARNING", 1, 1, [{"file": "", "values": {
+            "superseded by": submission_id}}],
+            f"Replaced by submission {submission_id}{when}; that one is the authority's "
+            "return for the year now.")
+        conn.execute("delete from dq.check_results where submission_id = %s and run_id = %s "
+                     "and check_id = %s", (sid, run_id, check.check_id))
+        gates.store(conn, sid, run_id, [result])
+    return [sid for sid, _ in earlier]

@@ -1,0 +1,115 @@
+"""Council checks against the authority's other returns, the police and the deadline: each one
+warns on its case and names the figures; a corrected return replaces the one before it.
+
+Real PostgreSQL, real gate (GX); each test its own database.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime, timedelta
+
+from conftest import query
+from returns import deliver, good_tables
+from test_gate import gate
+from test_police_gate import CLEVELAND
+from test_police_gate import deliver as deliver_police
+from test_police_gate import gate as gate_police
+
+MIDDLESBROUGH = "E06000002"
+
+
+def _daily_periods(child: str, dob: str, first: date, count: int) -> list[dict[str, str]]:
+    """count one-day periods on consecutive days from first."""
+    return [{"CHILD": child, "DOB": dob, "MISSING": "M",
+             "MIS_START": f"{first + timedelta(days=i):%d/%m/%Y}",
+             "MIS_END": f"{first + timedelta(days=i):%d/%m/%Y}"} for i in range(count)]
+
+
+def _with_periods(first: date, counts: tuple[int, int]) -> dict:
+    tables = good_tables()
+    tables["missing"] = (_daily_periods("T001", "05/01/2010", first, counts[0])
+                         + _daily_periods("T003", "29/02/2012", first, counts[1]))
+    return tables
+
+
+def test_a_fall_from_509_to_72_periods_is_flagged_as_a_possible_recording_change(
+        warehouse_url, tmp_path):
+    deliver(tmp_path / "a", _with_periods(date(2022, 6, 2), (255, 254)), year="2022-23")
+    first, _ = gate(warehouse_url, tmp_path / "a")
+    assert first.status == "loaded"
+    deliver(tmp_path / "b", _with_periods(date(2023, 9, 1), (36, 36)), year="2023-24")
+    outcome, results = gate(warehouse_url, tmp_path / "b")
+
+    assert outcome.status == "loaded"  # a warning: the authority confirms, the data loads
+    change = results["mfc.submission.volume_change"]
+    assert change["result"] == "WARNING"
+    assert change["message"].startswith(
+        "missing.csv has 72 missing/away periods against 509 in 2022-23 (-86%): a possible "
+        "change in recording practice")
+    assert change["examples"][0]["values"] == {"2022-23": 509, "2023-24": 72}
+
+
+def test_a_steady_year_passes_the_volume_check(warehouse_url, tmp_path):
+    deliver(tmp_path / "a", _with_periods(date(2022, 6, 2), (60, 40)), year="2022-23")
+    gate(warehouse_url, tmp_path / "a")
+    deliver(tmp_path / "b", _with_periods(date(2023, 9, 1), (50, 40)), year="2023-24")
+    _, results = gate(warehouse_url, tmp_path / "b")
+    assert results["mfc.submission.volume_change"]["result"] == "PASS"
+
+
+def test_council_periods_are_reconciled_with_police_incidents(warehouse_url, tmp_path):
+    # Cleveland Police recorded 30 incidents of Middlesbrough's looked-after children in March.
+    rows = [[CLEVELAND, f"C-2024-{n:03d}", f"PER-{n}", "", "15", "F",
+             f"{1 + n % 28:02d}/03/2024 22:15", f"{1 + n % 28:02d}/03/2024 23:40", "LOW", "Y",
+             MIDDLESBROUGH, "TS1", "TS1"] for n in range(30)]
+    statuses = gate_police(warehouse_url, deliver_police(tmp_path / "p", "2024-03", rows))
+    assert [status for status, _ in statuses.values()] == ["loaded"]
+    _, results = gate(warehouse_url, deliver(tmp_path / "c"))  # 3 periods returned
+
+    reconciliation = results["mfc.submission.police_reconciliation"]
+    assert reconciliation["result"] == "WARNING"
+    assert ("missing.csv has 3 missing/away periods in 2023-24; police forces recorded 30 "
+            "incidents of looked-after children of this authority (-90% against police), from "
+            "the 1 force-month file(s) loaded so far") in reconciliation["message"]
+
+
+def test_a_return_delivered_after_the_deadline_is_flagged_late(warehouse_url, tmp_path):
+    folder = deliver(tmp_path) / "council" / "806" / "2023-24"
+    stamp = datetime(2024, 9, 1, 12).timestamp()
+    for path in folder.iterdir():
+        os.utime(path, (stamp, stamp))
+    outcome, results = gate(warehouse_url, tmp_path)
+    assert outcome.status == "loaded"
+    assert results["mfc.submission.late"]["result"] == "WARNING"
+    assert results["mfc.submission.late"]["message"] == (
+        "Delivered on 01/09/2024, after the deadline of 30/06/2024.")
+
+
+def test_a_corrected_return_supersedes_a_quarantined_one_and_says_so(warehouse_url, tmp_path):
+    bad = good_tables()
+    bad["missing"][2]["MISSING"] = "X"
+    deliver(tmp_path / "one", bad)
+    first, _ = gate(warehouse_url, tmp_path / "one")
+    assert first.status == "quarantined"
+    deliver(tmp_path / "two")
+    second, results = gate(warehouse_url, tmp_path / "two")
+
+    assert second.status == "loaded"
+    assert results["mfc.submission.superseded"]["result"] == "PASS"
+    assert query(warehouse_url, "select submission_id, status, superseded_by "
+                 "from audit.submissions order by 1") == [(1, "superseded", 2), (2, "loaded", None)]
+    # The first keeps its failure, and now says what replaced it.
+    assert query(warehouse_url, "select check_id, result, message from dq.check_results "
+                 "where submission_id = 1 and result <> 'PASS' order by check_id") == [
+        ("1006", "FAIL", "Missing type invalid."),
+        ("mfc.missing.open_at_year_end", "WARNING",
+         "MIS_END is blank: the period was still open at the end of the collection year. If "
+         "the child has come back, give the date; if not, check they are still missing."),
+        ("mfc.submission.police_reconciliation", "NOT_RUN",
+         "Not run: no police returns cover 2023-24 yet."),
+        ("mfc.submission.superseded", "WARNING",
+         "Replaced by submission 2, delivered 01/05/2024; that one is the authority's return "
+         "for the year now."),
+        ("mfc.submission.volume_change", "NOT_RUN",
+         "Not run: no loaded return for 2022-23 to compare with.")]

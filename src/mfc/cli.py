@@ -1,4 +1,4 @@
-"""`mfc`: the warehouse's command line (demo, run, report, synth, evaluate, stop)."""
+"""`mfc`: the warehouse's command line (demo, run, report, synth, evaluate, dq-eval, stop)."""
 
 from __future__ import annotations
 
@@ -107,6 +107,22 @@ def _evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _dq_eval(args: argparse.Namespace) -> int:
+    from mfc import dq_eval
+
+    truth = Path(args.truth)
+    url = config.warehouse_url()
+    if url is None:
+        print("mfc dq-eval: MFC_WAREHOUSE_URL is not set", file=sys.stderr)
+        return 2
+    if not (truth / "defects.csv").is_file() and not (truth / "truth" / "defects.csv").is_file():
+        print(f"mfc dq-eval: {truth} holds no truth/defects.csv (see mfc synth --defect-rate)",
+              file=sys.stderr)
+        return 2
+    print(dq_eval.table(dq_eval.evaluate(url, truth)))
+    return 0
+
+
 def _stop(args: argparse.Namespace) -> int:
     from mfc import warehouse
 
@@ -165,6 +181,12 @@ def main(argv: list[str] | None = None) -> int:
     evaluate.add_argument("--authorities", action="store_true",
                           help="list every authority-year judged, not only the worst errors")
     evaluate.set_defaults(handler=_evaluate)
+
+    dq_eval = commands.add_parser(
+        "dq-eval", help="how well the gates caught the defects mfc synth injected (a table)")
+    dq_eval.add_argument("--truth", required=True,
+                         help="the folder mfc synth wrote (or its truth/ folder)")
+    dq_eval.set_defaults(handler=_dq_eval)
 
     stop = commands.add_parser("stop", help="stop the embedded PostgreSQL that `mfc demo` started")
     stop.set_defaults(handler=_stop)

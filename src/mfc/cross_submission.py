@@ -95,9 +95,11 @@ def not_superseded() -> CheckResult:
     return CheckResult(_check("mfc.submission.superseded"), "PASS", 0, 1)
 
 
-def mark_superseded(conn: psycopg.Connection, submission_id: int, run_id: str) -> list[int]:
-    """Warn on every earlier submission the loaded one replaces (a quarantined one too: it is
-    replaced, its results stay in dq); return their ids."""
+def mark_superseded(conn: psycopg.Connection, submission_id: int, run_id: str,
+                    loaded: bool) -> list[int]:
+    """Warn on every earlier submission a later one replaces; return their ids. Any later
+    delivery replaces a quarantined one (it is the authority's newer attempt; the earlier
+    results stay in dq); only a loaded one replaces loaded data (mfc.load.settle did that)."""
     from mfc import gates
 
     earlier = conn.execute(
@@ -109,17 +111,19 @@ def mark_superseded(conn: psycopg.Connection, submission_id: int, run_id: str) -
            and earlier.authority_gss = later.authority_gss
            and earlier.collection_year = later.collection_year
            and earlier.submission_id < later.submission_id
-           and earlier.status in ('quarantined', 'superseded', 'loaded')
-           and (earlier.superseded_by is null or earlier.superseded_by = %(sid)s)
+           and (earlier.status = 'quarantined'
+                or %(loaded)s and earlier.status = 'superseded'
+                   and earlier.superseded_by = %(sid)s)
         returning earlier.submission_id, later.delivered_at
-        """, {"sid": submission_id}).fetchall()
+        """, {"sid": submission_id, "loaded": loaded}).fetchall()
     check = _check("mfc.submission.superseded")
     for sid, delivered_at in earlier:
         when = f", delivered {delivered_at:%d/%m/%Y}" if delivered_at else ""
         result = CheckResult(check, "WARNING", 1, 1, [{"file": "", "values": {
             "superseded by": submission_id}}],
-            f"Replaced by submission {submission_id}{when}; that one is the authority's "
-            "return for the year now.")
+            f"Replaced by submission {submission_id}{when}"
+            + ("; that one is the authority's return for the year now." if loaded else
+               ", which was not loaded either: see its report."))
         conn.execute("delete from dq.check_results where submission_id = %s and run_id = %s "
                      "and check_id = %s", (sid, run_id, check.check_id))
         gates.store(conn, sid, run_id, [result])

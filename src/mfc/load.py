@@ -341,8 +341,9 @@ def gate_and_load(url: str, submission_id: int, run_id: str) -> Outcome:
                 status = "quarantined"
             else:
                 status = _promote(conn, submission_id, gss, year)
-                if status == "loaded":
-                    cross_submission.mark_superseded(conn, submission_id, run_id)
+            if gss and status != "superseded":
+                cross_submission.mark_superseded(conn, submission_id, run_id,
+                                                 loaded=status == "loaded")
             _clear_landing(conn, submission_id)
     return Outcome(submission_id, status, failed)
 

@@ -31,7 +31,7 @@ per_child as (
         max(headers.upn_key) as upn_key,
         max(headers.dob_key) as dob_key,
         max(headers.birth_month) as birth_month,
-        max(case headers.sex_code when '1' then 'M' when '2' then 'F' else 'U' end) as sex_code,
+        max(headers.sex_code) as sex_code,
         min(current_submissions.collection_year) as first_collection_year,
         max(current_submissions.collection_year) as last_collection_year
     from headers

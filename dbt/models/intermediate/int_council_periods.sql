@@ -24,8 +24,7 @@ final as (
         headers.upn_key,
         headers.dob_key,
         headers.birth_month,
-        -- SSDA903 sex codes (1 male, 2 female) as police send them.
-        case headers.sex_code when '1' then 'M' when '2' then 'F' else 'U' end as sex_code,
+        headers.sex_code as sex_code,
         current_submissions.authority_gss,
         current_submissions.collection_year,
         periods.missing_type,

@@ -43,6 +43,16 @@ def uk_time(m: datetime | None) -> str:
 
 
 @functools.lru_cache(maxsize=1024)
+def sex_code(sex: str, year_ending: int) -> str:
+    """SSDA903 sex codes: 1 and 2 up to 2023-24, M and F from 2024-25."""
+    return {"1": "M", "2": "F"}[sex] if year_ending >= 2025 else sex
+
+
+def place_code(place: str, year_ending: int) -> str:
+    """H5 (semi-independent living) is withdrawn from 2025-26: such placements are K3."""
+    return "K3" if place == "H5" and year_ending >= 2026 else place
+
+
 def district(gss: str, name: str) -> str:
     """A made-up postcode district per authority: letters from its name, a digit from its code."""
     letters = "".join(ch for ch in name.upper() if ch.isalpha())[:2]
@@ -113,14 +123,15 @@ class Writer:
         header, episodes = [], []
         for child in sorted(ay.children, key=lambda c: c.child_id()):
             cid = child.child_id()
-            header.append([cid, child.sex, uk(child.dob), "WBRI" if child.true_id % 5 else "MWBC",
+            header.append([cid, sex_code(child.sex, ay.year_ending), uk(child.dob),
+                           "WBRI" if child.true_id % 5 else "MWBC",
                            child.upn, "", ""])
             placed = self.sim.register.by_gss(child.placement)
             placed_at = district(placed.gss_code, placed.name)
             ceased = child.left
             episodes.append([
                 cid, uk(child.entered), "S", "C2" if child.true_id % 4 else "V2",
-                "N1" if child.true_id % 3 else "N4", child.place,
+                "N1" if child.true_id % 3 else "N4", place_code(child.place, ay.year_ending),
                 "PR1" if child.placement == a.gss_code else "PR4", uk(ceased),
                 ("E17" if ceased and (ceased - child.dob).days >= 365 * 18 - 1 else "E8")
                 if ceased else "", "", f"{home} 1AA", f"{placed_at} 2BB",
@@ -146,12 +157,14 @@ class Writer:
             earlier = (self.o.out / "resubmissions" / "1" / "council" / self.folder_name(ay)
                        / year)
             earlier.mkdir(parents=True, exist_ok=True)
+            first = datetime(ay.year_ending, 5, 1).timestamp()
             for name, data in extras["earlier"].items():
                 (earlier / name).write_bytes(data)
-        if extras.get("delivered_late"):  # after the deadline (30 June after the year)
-            late = datetime(ay.year_ending, 9, 1).timestamp()
-            for name in files:
-                os.utime(folder / name, (late, late))
+                os.utime(earlier / name, (first, first))
+        # Delivered in May after the year; a late return after the deadline (30 June).
+        delivered_on = datetime(ay.year_ending, 9 if extras.get("delivered_late") else 5, 15)
+        for name in files:
+            os.utime(folder / name, (delivered_on.timestamp(),) * 2)
         delivered = "missing.xlsx" if "missing.xlsx" in files else MISSING.file_name
         if files.get(MISSING.file_name) != b"":
             where = self.rel(folder / delivered)

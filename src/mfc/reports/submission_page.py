@@ -48,7 +48,10 @@ def outcome(s: Submission, warehouse: Warehouse | None = None) -> str:
         return (f"Not loaded: {len(failed)} blocking check(s) failed ({ids})." if failed
                 else "Not loaded: quarantined.")
     if s.status == "superseded":
-        return f"Superseded by submission {s.superseded_by}: that return is used instead."
+        failed = s.blocking_failures()
+        why = (f"Not loaded: {len(failed)} blocking check(s) failed "
+               f"({', '.join(c.check_id for c in failed)}). " if failed else "")
+        return f"{why}Superseded by submission {s.superseded_by}: that return is used instead."
     if s.status == "loaded":
         warnings = s.count("WARNING")
         return "Loaded." + (f" {warnings} check(s) gave a warning." if warnings else "")

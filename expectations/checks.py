@@ -29,8 +29,10 @@ class Check:
     # when there is no other build, and the gate reruns it to keep every failing row.
     query: str | None = None
 
-    def expectation(self) -> Any:
-        build = self.build or (unexpected_rows(self.query) if self.query else None)
+    def expectation(self, wrap: Callable[[str], str] | None = None) -> Any:
+        """The GX expectation; wrap rewrites the query first (see per_submission)."""
+        query = wrap(self.query) if wrap and self.query else self.query
+        build = self.build or (unexpected_rows(query) if query else None)
         if build is None:
             raise ValueError(f"check {self.check_id} is not a GX check")
         expectation = build()

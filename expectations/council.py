@@ -2,11 +2,11 @@
 
 Ids are the DfE rule number where one exists (wording as in DfE's validation rules), else
 mfc.<table>.<what>. Each query reads one table of one submission as `{batch}` (landing columns
-are lower-case text as delivered, trimmed, blank = null; GX aliases {batch} itself, so queries
-name no alias of their own unless they join) and returns every offending row with its line_no. Queries join
-audit.submissions for the collection year and the other landing tables of the same submission.
-Examples keep the line and the values that are wrong, never a CHILD or UPN (the line is enough
-to find the row). docs/returns/council.md lists these checks.
+are lower-case text as delivered, trimmed, blank = null; GX aliases {batch} itself unless the
+query joins) and returns every offending row with its line_no. Queries join audit.submissions
+for the collection year and the other landing tables of the same submission. Examples keep the
+line and the values that are wrong, never a CHILD or UPN (the line is enough to find the row).
+docs/returns/council.md lists these checks.
 """
 
 from __future__ import annotations
@@ -230,7 +230,8 @@ CROSS_TABLE: tuple[Check, ...] = (
     _check("581", "missing", "cross-table", BLOCKING,
            "Child is recorded as having a missing/away from placement without authorisation "
            "period but was not yet looked after.",
-           ("MIS_START",), _rows("mis_start", f"child is not null and ({START} < care_from or episodes is null)",
+           ("MIS_START",),
+           _rows("mis_start", f"child is not null and ({START} < care_from or episodes is null)",
                  CARE)),
     _check("586", "missing", "content", BLOCKING,
            "Dates of missing periods are before the child's date of birth.",

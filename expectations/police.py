@@ -9,16 +9,12 @@ that are wrong, never a PERSON_REF, nor a date of birth that is a valid date.
 
 from __future__ import annotations
 
-from expectations.checks import BLOCKING, WARNING, Check, per_submission, unexpected_rows
+from expectations.checks import BLOCKING, WARNING, Check
 from mfc.returns.police import INCIDENTS, force_codes
 
 TABLE = INCIDENTS.name
 DISTRICT = "^[A-Z]{{1,2}}[0-9][A-Z0-9]?$"
 RISKS = ("NO_APPARENT", "LOW", "MEDIUM", "HIGH")
-
-
-def _failing(query: str):
-    return unexpected_rows(per_submission(query))
 
 
 def _rows(columns: str, where: str) -> str:
@@ -53,14 +49,14 @@ CONTENT: tuple[Check, ...] = (
     Check("police.force", TABLE, "content", BLOCKING,
           "FORCE must be one of the 43 force codes and the same as the folder the file is in.",
           ("FORCE",),
-          _failing(_rows("force", f"force is null or force <> folder_force "
+          query=(_rows("force", f"force is null or force <> folder_force "
                                 f"or force not in ({_listed(force_codes())})"))),
     Check("police.incident_ref", TABLE, "content", BLOCKING,
           "INCIDENT_REF must be given and unique within the force: not repeated in the file, "
           "and not used in another month's file from the same force.",
           ("INCIDENT_REF",),
           # Other months: in this batch, or in loaded files of the force for other months.
-          _failing(
+          query=(
               "select submission_id, line_no, incident_ref from ("
               "select submission_id, line_no, incident_ref, folder_force, file_month, "
               "count(*) over (partition by submission_id, incident_ref) as in_file, "
@@ -76,21 +72,21 @@ CONTENT: tuple[Check, ...] = (
     Check("police.reported_missing", TABLE, "content", BLOCKING,
           "REPORTED_MISSING must be a valid date and time (dd/mm/yyyy HH:MM) within the file's "
           "month.", ("REPORTED_MISSING",),
-          _failing(_rows("reported_missing",
+          query=(_rows("reported_missing",
                                 "landing.to_timestamp_uk(reported_missing) is null or "
                                 "date_trunc('month', landing.to_timestamp_uk(reported_missing))"
                                 "::date <> file_month"))),
     Check("police.found", TABLE, "content", BLOCKING,
           "FOUND, when given, must be a valid date and time (dd/mm/yyyy HH:MM) at or after "
           "REPORTED_MISSING.", ("REPORTED_MISSING", "FOUND"),
-          _failing(_rows("reported_missing, found",
+          query=(_rows("reported_missing, found",
                                 "found is not null and (landing.to_timestamp_uk(found) is null "
                                 "or landing.to_timestamp_uk(found) "
                                 "< landing.to_timestamp_uk(reported_missing))"))),
     Check("police.dob_or_age", TABLE, "content", BLOCKING,
           "DOB or AGE must be given; DOB a valid date (dd/mm/yyyy), AGE a whole number.",
           ("DOB", "AGE"),
-          _failing(_rows("case when landing.to_date_uk(dob) is null then dob end as dob, age",
+          query=(_rows("case when landing.to_date_uk(dob) is null then dob end as dob, age",
                                 "(dob is null and age is null) "
                                 "or (dob is not null and landing.to_date_uk(dob) is null) "
                                 "or (age is not null and age !~ '^\\d{{1,3}}$')"))),
@@ -99,30 +95,30 @@ CONTENT: tuple[Check, ...] = (
           "otherwise AGE 0 to 17), and born before it.",
           # The age worked out, never the date of birth: a valid one must not leave raw.
           ("AGE_AT_REPORT", "AGE", "REPORTED_MISSING"),
-          _failing(_rows(f"{_AGE} as age_at_report, age, reported_missing",
+          query=(_rows(f"{_AGE} as age_at_report, age, reported_missing",
                                 f"{_AGE} not between 0 and 17 or landing.to_date_uk(dob) > "
                                 "landing.to_timestamp_uk(reported_missing)::date"))),
     Check("police.sex", TABLE, "content", BLOCKING,
           "SEX must be M, F or U.", ("SEX",),
-          _failing(_rows("sex", "sex is null or sex not in ('M', 'F', 'U')"))),
+          query=(_rows("sex", "sex is null or sex not in ('M', 'F', 'U')"))),
     Check("police.risk", TABLE, "content", BLOCKING,
           "RISK must be NO_APPARENT, LOW, MEDIUM or HIGH.", ("RISK",),
-          _failing(_rows("risk", f"risk is null or risk not in ({_listed(RISKS)})"))),
+          query=(_rows("risk", f"risk is null or risk not in ({_listed(RISKS)})"))),
     Check("police.looked_after", TABLE, "content", WARNING,
           "LOOKED_AFTER must be Y, N or blank. Other values are read as blank (not known).",
           ("LOOKED_AFTER",),
-          _failing(_rows("looked_after", "looked_after not in ('Y', 'N')"))),
+          query=(_rows("looked_after", "looked_after not in ('Y', 'N')"))),
     Check("police.responsible_la", TABLE, "content", WARNING,
           "RESPONSIBLE_LA, when given, must name a children's services authority in being on "
           "the date reported missing, by GSS code, DfE code or name. Other values are read as "
           "blank (not known).", ("RESPONSIBLE_LA", "REPORTED_MISSING"),
-          _failing(_rows("responsible_la, reported_missing",
+          query=(_rows("responsible_la, reported_missing",
                                 "responsible_la is not null and responsible_gss is null"))),
     Check("police.districts", TABLE, "content", BLOCKING,
           "PLACEMENT_DISTRICT must be given and each district must look like a postcode "
           "district (e.g. TS1, TS17, SW1A), never a full postcode.",
           ("PLACEMENT_DISTRICT", "FOUND_DISTRICT"),
-          _failing(_rows("placement_district, found_district",
+          query=(_rows("placement_district, found_district",
                                 f"placement_district is null "
                                 f"or placement_district !~ '{DISTRICT}' "
                                 f"or found_district !~ '{DISTRICT}'"))),

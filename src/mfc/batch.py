@@ -158,7 +158,8 @@ def gate_and_load_batch(url: str, kind: ReturnKind, submission_ids: list[int],
         for sid, checked in results.items():
             failed = [r.check.check_id for r in checked if r.blocks]
             with conn.transaction():
-                gates.store(conn, sid, run_id, checked)
+                gates.store(conn, sid, run_id, checked,
+                            {kind.table.name: kind.table.landing_table})
                 if failed:
                     set_status(conn, sid, "quarantined")
                     status = "quarantined"

@@ -5,6 +5,7 @@ and a later submission that replaces this one. They warn, never block: a data te
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import psycopg
 
@@ -15,6 +16,7 @@ from mfc.returns.council import CollectionYear, deadline
 # A change is sharp when one figure is more than twice the other and they differ by 20 or more
 # (small authorities move by a few periods a year without meaning anything).
 SHARP_RATIO, SHARP_DIFFERENCE = 2.0, 20
+LONDON = ZoneInfo("Europe/London")
 
 
 def _check(check_id: str):
@@ -83,6 +85,8 @@ def police_reconciliation(conn: psycopg.Connection, gss: str, year: CollectionYe
 def late(delivered_at: datetime | None, year: CollectionYear) -> CheckResult:
     check = _check("mfc.submission.late")
     due = deadline(year)
+    if delivered_at is not None:
+        delivered_at = delivered_at.astimezone(LONDON)  # the deadline is a UK date
     if delivered_at is None or delivered_at.date() <= due:
         return CheckResult(check, "PASS", 0, 1)
     return CheckResult(check, "WARNING", 1, 1,

@@ -9,7 +9,7 @@ from typing import Any
 
 import psycopg
 
-from expectations.checks import Check
+from expectations.checks import Check, per_submission
 from mfc.warehouse import sqlalchemy_url
 
 MAX_EXAMPLES = 20
@@ -168,7 +168,7 @@ def validate_batch(
         "batch", query=f"select * from {landing_table} where submission_id in ({ids})")
     suite = context.suites.add(gx.ExpectationSuite(f"{landing_table}_batch"))
     for check in checks:
-        suite.add_expectation(check.expectation())
+        suite.add_expectation(check.expectation(wrap=per_submission))
     validation = context.validation_definitions.add(gx.ValidationDefinition(
         name="batch", data=asset.add_batch_definition_whole_table("batch"), suite=suite))
     run = validation.run(result_format={"result_format": "COMPLETE"})

@@ -9,13 +9,9 @@ from html import escape
 from mfc.reports import html
 from mfc.reports.facts import Names, Submission, Warehouse
 from mfc.reports.html import link, table
+from mfc.returns.council import CollectionYear, deadline
 
 HEADER = ("Latest submission", "Status", "Failed checks", "Warnings")
-
-
-def deadline(year_end: date) -> date:
-    """Council returns are due by 30 June after the collection year ends (31 March)."""
-    return date(year_end.year, 6, 30)
 
 
 def render(warehouse: Warehouse, names: Names, today: date, data_docs: str | None) -> str:
@@ -48,7 +44,7 @@ def _council(latest: list[Submission], warehouse: Warehouse, names: Names, today
     have = {(s.collection_year, s.authority_gss) for s in returned}
     missing: list[tuple[str, str, str, str]] = []
     for year, year_end in years.items():
-        due = deadline(year_end)
+        due = deadline(CollectionYear.parse(year))
         status = (f"overdue (due {due:%d %B %Y})" if today > due
                   else f"not returned yet (due {due:%d %B %Y})")
         missing += [(year, a.name, a.gss_code, status) for a in names.register

@@ -32,6 +32,15 @@ def _change(now: int, before: int) -> str:
     return f"{(now - before) / before:+.0%}" if before else "new"
 
 
+def _compare(check, periods: int, other: int, values: dict, message: str) -> CheckResult:
+    """PASS, or a WARNING showing both figures, when periods and the other figure differ
+    sharply."""
+    if not _sharp(periods, other):
+        return CheckResult(check, "PASS", 0, 1)
+    return CheckResult(check, "WARNING", 1, 1, [{"file": "missing.csv", "values": values}],
+                       message)
+
+
 def volume_change(conn: psycopg.Connection, gss: str, year: CollectionYear,
                   periods: int) -> CheckResult:
     """This return's missing/away periods against the authority's loaded return a year before."""
@@ -45,11 +54,8 @@ def volume_change(conn: psycopg.Connection, gss: str, year: CollectionYear,
     if not before:
         return CheckResult(check, "NOT_RUN", message=f"Not run: no loaded return for "
                            f"{before_label} to compare with.")
-    if not _sharp(periods, before):
-        return CheckResult(check, "PASS", 0, 1)
-    return CheckResult(
-        check, "WARNING", 1, 1,
-        [{"file": "missing.csv", "values": {before_label: before, year.label: periods}}],
+    return _compare(
+        check, periods, before, {before_label: before, year.label: periods},
         f"missing.csv has {periods:,} missing/away periods against {before:,} in "
         f"{before_label} ({_change(periods, before)}): a possible change in recording practice "
         "or an incomplete extract. Please confirm the figure, or deliver the return again.")
@@ -64,18 +70,15 @@ def police_reconciliation(conn: psycopg.Connection, gss: str, year: CollectionYe
         select (select count(*) from audit.submissions where source = 'police'
                     and status = 'loaded' and period_start between %(start)s and %(end)s),
                (select count(*) from raw.police_incidents
-                 where responsible_gss = %(gss)s and looked_after = 'Y'
+                  join audit.submissions using (submission_id)
+                 where status = 'loaded' and responsible_gss = %(gss)s and looked_after = 'Y'
                    and reported_missing >= %(start)s and reported_missing < %(end)s::date + 1)
         """, {"gss": gss, "start": year.start, "end": year.end}).fetchone()
     if not months:
         return CheckResult(check, "NOT_RUN", message=f"Not run: no police returns cover "
                            f"{year.label} yet.")
-    if not _sharp(periods, incidents):
-        return CheckResult(check, "PASS", 0, 1)
-    return CheckResult(
-        check, "WARNING", 1, 1,
-        [{"file": "missing.csv", "values": {"council periods": periods,
-                                             "police incidents": incidents}}],
+    return _compare(
+        check, periods, incidents, {"council periods": periods, "police incidents": incidents},
         f"missing.csv has {periods:,} missing/away periods in {year.label}; police forces "
         f"recorded {incidents:,} incidents of looked-after children of this authority "
         f"({_change(periods, incidents)} against police), from the {months} force-month "

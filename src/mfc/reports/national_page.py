@@ -51,7 +51,9 @@ def _council(latest: list[Submission], warehouse: Warehouse, names: Names, today
                     if a.country == "England" and a.in_force_on(year_end)
                     and (year, a.gss_code) not in have]
     lines = []
-    for year, name, code, what in sorted([*rows, *missing], key=lambda r: (r[0], r[1])):
+    # Within a year, what came in first, then who has not returned.
+    for year, name, code, what in sorted([*rows, *missing], key=lambda r: (
+            r[0], not isinstance(r[3], Submission), r[1])):
         cells = _cells(what) if isinstance(what, Submission) else ["-", escape(what), "", ""]
         lines.append([escape(year), escape(name), escape(code), *cells])
     summary = "".join(

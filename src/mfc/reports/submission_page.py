@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from expectations import aggregate as aggregate_checks
+from expectations import council as council_checks
+from expectations import police as police_checks
 from mfc.reports import html
 from mfc.reports.facts import Changes, CheckOutcome, Names, Submission, Warehouse
 from mfc.reports.html import Bar, link, table
@@ -110,12 +113,19 @@ def _failures(s: Submission) -> str:
     return "".join(parts)
 
 
+_CATALOGUE_COLUMNS = {c.check_id: c.columns
+                      for c in (*council_checks.ALL, *police_checks.ALL, *aggregate_checks.ALL)}
+
+
 def _examples(check: CheckOutcome) -> str:
     if not check.examples:
         return ""
     columns: list[str] = []
     for example in check.examples:
         columns += [c for c in example.get("values", {}) if c not in columns]
+    # Stored examples are JSON objects, which keep no order: show the check's own order.
+    order = _CATALOGUE_COLUMNS.get(check.check_id, ())
+    columns.sort(key=lambda c: order.index(c) if c in order else len(order))
     problem = any("problem" in e for e in check.examples)
     header = ["File", "Line", *columns, *(["Problem"] if problem else [])]
     rows = []

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,6 +74,22 @@ def _raised(gx_result: Any) -> str | None:
     return None
 
 
+@contextmanager
+def _warehouse(url: str) -> Iterator[tuple[Any, Any, Any]]:
+    """GX, an ephemeral context and the warehouse as its SQL data source. GX keeps a connection
+    pool per data source until garbage collection: close it when done, or a nightly run's many
+    validations hold dozens of connections open."""
+    import great_expectations as gx
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = gx.data_context.types.base.ProgressBarsConfig(globally=False)
+    source = context.data_sources.add_sql("warehouse", connection_string=sqlalchemy_url(url))
+    try:
+        yield gx, context, source
+    finally:
+        source.get_engine().dispose()
+
+
 def _from_gx(check: Check, file_name: str, checked: int, gx_result: Any) -> CheckResult:
     error = _raised(gx_result)
     if error:
@@ -107,42 +125,38 @@ def validate_tables(
     row_counts: dict[str, int],
 ) -> list[CheckResult]:
     """Validate each table's landing rows of one submission with the checks that read it."""
-    import great_expectations as gx
-
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = gx.data_context.types.base.ProgressBarsConfig(globally=False)
-    source = context.data_sources.add_sql("warehouse", connection_string=sqlalchemy_url(url))
-    results = []
-    for table, columns in columns_by_table.items():
-        table_checks = [c for c in checks if c.table == table]
-        if not table_checks:
-            continue
-        selected = ", ".join(["submission_id", "line_no", *(c.lower() for c in columns)])
-        asset = source.add_query_asset(
-            f"council_{table}",
-            query=f"select {selected} from landing.council_{table} "
-            f"where submission_id = {int(submission_id)}",
-        )
-        suite = context.suites.add(gx.ExpectationSuite(f"council_{table}_{checks[0].stage}"))
-        for check in table_checks:
-            suite.add_expectation(check.expectation())
-        validation = context.validation_definitions.add(
-            gx.ValidationDefinition(
-                name=f"council_{table}_{submission_id}",
-                data=asset.add_batch_definition_whole_table("submission"),
-                suite=suite,
+    with _warehouse(url) as (gx, context, source):
+        results = []
+        for table, columns in columns_by_table.items():
+            table_checks = [c for c in checks if c.table == table]
+            if not table_checks:
+                continue
+            selected = ", ".join(["submission_id", "line_no", *(c.lower() for c in columns)])
+            asset = source.add_query_asset(
+                f"council_{table}",
+                query=f"select {selected} from landing.council_{table} "
+                f"where submission_id = {int(submission_id)}",
             )
-        )
-        # COMPLETE with line_no as the index: failing rows come back with their line numbers.
-        run = validation.run(result_format={
-            "result_format": "COMPLETE", "unexpected_index_column_names": ["line_no"],
-        })
-        by_id = {r.expectation_config.meta["check_id"]: r for r in run.results}
-        for check in table_checks:
-            results.append(
-                _from_gx(check, file_names[table], row_counts[table], by_id[check.check_id])
+            suite = context.suites.add(gx.ExpectationSuite(f"council_{table}_{checks[0].stage}"))
+            for check in table_checks:
+                suite.add_expectation(check.expectation())
+            validation = context.validation_definitions.add(
+                gx.ValidationDefinition(
+                    name=f"council_{table}_{submission_id}",
+                    data=asset.add_batch_definition_whole_table("submission"),
+                    suite=suite,
+                )
             )
-    return results
+            # COMPLETE with line_no as the index: failing rows come back with their line numbers.
+            run = validation.run(result_format={
+                "result_format": "COMPLETE", "unexpected_index_column_names": ["line_no"],
+            })
+            by_id = {r.expectation_config.meta["check_id"]: r for r in run.results}
+            for check in table_checks:
+                results.append(
+                    _from_gx(check, file_names[table], row_counts[table], by_id[check.check_id])
+                )
+        return results
 
 
 def validate_batch(
@@ -155,40 +169,36 @@ def validate_batch(
 ) -> dict[int, list[CheckResult]]:
     """Validate the landing rows of several submissions in one GX run (small files: police
     months). Each check's query returns per submission its first failing rows and their number
-    (failing_rows); see expectations.police.per_submission."""
-    import great_expectations as gx
-
+    (failing_rows); see expectations.checks.per_submission."""
     if len(submission_ids) * MAX_EXAMPLES > 200:  # GX hands back at most 200 rows per query
         raise ValueError(f"at most {200 // MAX_EXAMPLES} submissions per batch")
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = gx.data_context.types.base.ProgressBarsConfig(globally=False)
-    source = context.data_sources.add_sql("warehouse", connection_string=sqlalchemy_url(url))
-    ids = ", ".join(str(int(i)) for i in submission_ids)
-    asset = source.add_query_asset(
-        "batch", query=f"select * from {landing_table} where submission_id in ({ids})")
-    suite = context.suites.add(gx.ExpectationSuite(f"{landing_table}_batch"))
-    for check in checks:
-        suite.add_expectation(check.expectation(wrap=per_submission))
-    validation = context.validation_definitions.add(gx.ValidationDefinition(
-        name="batch", data=asset.add_batch_definition_whole_table("batch"), suite=suite))
-    run = validation.run(result_format={"result_format": "COMPLETE"})
-    by_id = {r.expectation_config.meta["check_id"]: r for r in run.results}
-    results: dict[int, list[CheckResult]] = {sid: [] for sid in submission_ids}
-    for check in checks:
-        gx_result = by_id[check.check_id]
-        error = _raised(gx_result)
-        if error:
-            raise RuntimeError(f"check {check.check_id} could not run: {error}")
-        rows = (gx_result.result or {}).get("details", {}).get("unexpected_rows", [])
-        failing: dict[int, list[dict[str, Any]]] = {}
-        for row in rows:
-            failing.setdefault(int(row["submission_id"]), []).append(row)
-        for sid in submission_ids:
-            found = failing.get(sid, [])
-            count = int(found[0]["failing_rows"]) if found else 0
-            results[sid].append(outcome(check, count, row_counts[sid],
-                                        _examples(check, file_names[sid], found)))
-    return results
+    with _warehouse(url) as (gx, context, source):
+        ids = ", ".join(str(int(i)) for i in submission_ids)
+        asset = source.add_query_asset(
+            "batch", query=f"select * from {landing_table} where submission_id in ({ids})")
+        suite = context.suites.add(gx.ExpectationSuite(f"{landing_table}_batch"))
+        for check in checks:
+            suite.add_expectation(check.expectation(wrap=per_submission))
+        validation = context.validation_definitions.add(gx.ValidationDefinition(
+            name="batch", data=asset.add_batch_definition_whole_table("batch"), suite=suite))
+        run = validation.run(result_format={"result_format": "COMPLETE"})
+        by_id = {r.expectation_config.meta["check_id"]: r for r in run.results}
+        results: dict[int, list[CheckResult]] = {sid: [] for sid in submission_ids}
+        for check in checks:
+            gx_result = by_id[check.check_id]
+            error = _raised(gx_result)
+            if error:
+                raise RuntimeError(f"check {check.check_id} could not run: {error}")
+            rows = (gx_result.result or {}).get("details", {}).get("unexpected_rows", [])
+            failing: dict[int, list[dict[str, Any]]] = {}
+            for row in rows:
+                failing.setdefault(int(row["submission_id"]), []).append(row)
+            for sid in submission_ids:
+                found = failing.get(sid, [])
+                count = int(found[0]["failing_rows"]) if found else 0
+                results[sid].append(outcome(check, count, row_counts[sid],
+                                            _examples(check, file_names[sid], found)))
+        return results
 
 
 def store(conn: psycopg.Connection, submission_id: int, run_id: str,
@@ -246,23 +256,21 @@ def _store_failing_rows(conn: psycopg.Connection, submission_id: int, run_id: st
 
 def validate_marts(url: str, checks: tuple[Check, ...]) -> list[CheckResult]:
     """Validate whole mart tables (schema marts) with the checks that name them."""
-    import great_expectations as gx
 
-    context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = gx.data_context.types.base.ProgressBarsConfig(globally=False)
-    source = context.data_sources.add_sql("warehouse", connection_string=sqlalchemy_url(url))
-    results = []
-    for table in dict.fromkeys(c.table for c in checks):
-        table_checks = [c for c in checks if c.table == table]
-        asset = source.add_table_asset(table, table_name=table, schema_name="marts")
-        suite = context.suites.add(gx.ExpectationSuite(f"marts_{table}"))
-        for check in table_checks:
-            suite.add_expectation(check.expectation())
-        validation = context.validation_definitions.add(gx.ValidationDefinition(
-            name=f"marts_{table}", data=asset.add_batch_definition_whole_table("all"), suite=suite,
-        ))
-        run = validation.run(result_format={"result_format": "SUMMARY"})
-        by_id = {r.expectation_config.meta["check_id"]: r for r in run.results}
-        for check in table_checks:
-            results.append(_from_gx(check, f"marts.{table}", None, by_id[check.check_id]))
-    return results
+    with _warehouse(url) as (gx, context, source):
+        results = []
+        for table in dict.fromkeys(c.table for c in checks):
+            table_checks = [c for c in checks if c.table == table]
+            asset = source.add_table_asset(table, table_name=table, schema_name="marts")
+            suite = context.suites.add(gx.ExpectationSuite(f"marts_{table}"))
+            for check in table_checks:
+                suite.add_expectation(check.expectation())
+            validation = context.validation_definitions.add(gx.ValidationDefinition(
+                name=f"marts_{table}", data=asset.add_batch_definition_whole_table("all"),
+                suite=suite,
+            ))
+            run = validation.run(result_format={"result_format": "SUMMARY"})
+            by_id = {r.expectation_config.meta["check_id"]: r for r in run.results}
+            for check in table_checks:
+                results.append(_from_gx(check, f"marts.{table}", None, by_id[check.check_id]))
+        return results

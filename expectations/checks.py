@@ -28,6 +28,7 @@ class Check:
     # landing rows of one submission as {batch}: GX runs it as an UnexpectedRowsExpectation
     # when there is no other build, and the gate reruns it to keep every failing row.
     query: str | None = None
+    reads: tuple[str, ...] = ()  # other return tables the query reads (it cannot run without)
 
     def expectation(self, wrap: Callable[[str], str] | None = None) -> Any:
         """The GX expectation; wrap rewrites the query first (see per_submission)."""

@@ -45,8 +45,8 @@ def _bad_code(field: str, *, blank_allowed: bool = False, joins: str = "") -> st
                          "collection_year)", f"{YEAR} {joins}")
 
 
-def _check(check_id, table, stage, severity, message, columns, query) -> Check:
-    return Check(check_id, table, stage, severity, message, columns, query=query)
+def _check(check_id, table, stage, severity, message, columns, query, reads=()) -> Check:
+    return Check(check_id, table, stage, severity, message, columns, query=query, reads=reads)
 
 
 # Every DfE column of each table must be there before anything else is read.
@@ -192,12 +192,14 @@ CROSS_TABLE: tuple[Check, ...] = (
            "Child in Missing not in Header: CHILD is not in header.csv.", (),
            _rows("child", "child is not null and (submission_id, child) not in ("
                  "select submission_id, child from landing.council_header "
-                 "where child is not null)")),
+                 "where child is not null)"),
+           reads=("header",)),
     _check("INT13", "missing", "cross-table", WARNING,
            "DOB in missing.csv differs from the child's DOB in header.csv.", ("DOB",),
            _rows("dob", "landing.to_date_uk(dob) <> landing.to_date_uk(header_dob)",
                  "join (select submission_id, child, dob as header_dob "
-                 "from landing.council_header) header using (submission_id, child)")),
+                 "from landing.council_header) header using (submission_id, child)"),
+           reads=("header",)),
     _check("575", "missing", "cross-table", BLOCKING,
            "If the placement from which the child went missing or away from placement without "
            "authorisation ended, the missing/away from placement without authorisation period "
@@ -208,16 +210,19 @@ CROSS_TABLE: tuple[Check, ...] = (
                  "join (select submission_id, child, landing.to_date_uk(decom) as "
                  "placement_from, landing.to_date_uk(dec) as placement_to "
                  "from landing.council_episodes where dec is not null) placements "
-                 "using (submission_id, child)")),
+                 "using (submission_id, child)"),
+           reads=("episodes",)),
     _check("577", "missing", "cross-table", BLOCKING,
            "Child ceased to be looked after but has an open missing/away from placement "
            "without authorisation period.",
            ("MIS_START", "MIS_END"),
-           _rows("mis_start, mis_end", f"mis_end is null and {START} <= care_ended", CARE)),
+           _rows("mis_start, mis_end", f"mis_end is null and {START} <= care_ended", CARE),
+           reads=("episodes",)),
     _check("578", "missing", "cross-table", BLOCKING,
            "The date that the child started to be missing or away from placement without "
            "authorisation is after the child ceased to be looked after.",
-           ("MIS_START",), _rows("mis_start", f"{START} > care_ended", CARE)),
+           ("MIS_START",), _rows("mis_start", f"{START} > care_ended", CARE),
+           reads=("episodes",)),
     _check("580", "missing", "cross-table", BLOCKING,
            "Child is missing or away from placement without authorisation on the date their "
            "care ended at 18, but the reason episode ceased (REC) is not E8.",
@@ -226,13 +231,15 @@ CROSS_TABLE: tuple[Check, ...] = (
                  f"{END} = ceased and ceased = (landing.to_date_uk(dob) + interval '18 years')"
                  "::date and upper(rec) <> 'E8'",
                  "join (select submission_id, child, landing.to_date_uk(dec) as ceased, rec "
-                 "from landing.council_episodes) endings using (submission_id, child)")),
+                 "from landing.council_episodes) endings using (submission_id, child)"),
+           reads=("episodes",)),
     _check("581", "missing", "cross-table", BLOCKING,
            "Child is recorded as having a missing/away from placement without authorisation "
            "period but was not yet looked after.",
            ("MIS_START",),
            _rows("mis_start", f"child is not null and ({START} < care_from or episodes is null)",
-                 CARE)),
+                 CARE),
+           reads=("episodes",)),
     _check("586", "missing", "content", BLOCKING,
            "Dates of missing periods are before the child's date of birth.",
            ("DOB", "MIS_START"),

@@ -313,25 +313,13 @@ def gate_and_load(url: str, submission_id: int, run_id: str) -> Outcome:
         file_results, landed = _land_files(conn, submission_id)
         conn.commit()
         results += file_results
-        later = council_checks.STRUCTURE + council_checks.CONTENT
-        cross = council_checks.CROSS_SUBMISSION
-        if any(r.blocks for r in results) or len(landed) < len(TABLES):
-            results += gates.not_run(later + cross,
-                                     "the submission or its files failed the file checks.")
+        if any(r.blocks for r in results if r.check.check_id in SUBMISSION_FOLDER_CHECKS):
+            results += gates.not_run(
+                council_checks.STRUCTURE + council_checks.CONTENT
+                + council_checks.CROSS_SUBMISSION,
+                "the delivery folder names no known authority or collection year.")
         else:
-            counts = _row_counts(conn, submission_id)
-            names = {t: name for t, (name, _) in landed.items()}
-            columns = {t: cols for t, (_, cols) in landed.items()}
-            structure = gates.validate_tables(url, submission_id, council_checks.STRUCTURE,
-                                              columns, names, counts)
-            results += structure
-            if any(r.blocks for r in structure):
-                results += gates.not_run(council_checks.CONTENT + cross,
-                                         "DfE columns are missing (see the structure checks).")
-            else:
-                results += gates.validate_tables(url, submission_id, council_checks.CONTENT,
-                                                 columns, names, counts)
-                results += _cross_submission(conn, gss, year, delivered_at, counts["missing"])
+            results += _table_checks(url, conn, submission_id, landed, gss, year, delivered_at)
         failed = [r.check.check_id for r in results if r.blocks]
         with conn.transaction():
             gates.store(conn, submission_id, run_id, results,
@@ -348,12 +336,50 @@ def gate_and_load(url: str, submission_id: int, run_id: str) -> Outcome:
     return Outcome(submission_id, status, failed)
 
 
-def _cross_submission(conn: psycopg.Connection, gss: str, year_label: str, delivered_at,
-                      periods: int) -> list[CheckResult]:
-    year = CollectionYear.parse(year_label)
-    return [
-        cross_submission.volume_change(conn, gss, year, periods),
-        cross_submission.police_reconciliation(conn, gss, year, periods),
-        cross_submission.late(delivered_at, year),
-        cross_submission.not_superseded(),
-    ]
+SUBMISSION_FOLDER_CHECKS = ("mfc.submission.year", "mfc.authority.known")
+
+
+def _table_checks(url: str, conn: psycopg.Connection, submission_id: int, landed: dict,
+                  gss: str, year: str, delivered_at) -> list[CheckResult]:
+    """Structure, content and cross-submission checks of the tables that landed. A table that
+    failed its file or structure checks stops the checks that read it (NOT_RUN, naming it);
+    the others still run, so one report lists every problem that can be found."""
+    names = {t: name for t, (name, _) in landed.items()}
+    columns = {t: cols for t, (_, cols) in landed.items()}
+    counts = _row_counts(conn, submission_id)
+    unusable = {t.name: f"{t.file_name} was not delivered or failed the file checks"
+                for t in TABLES if t.name not in landed}
+    results = [gates.CheckResult(c, "NOT_RUN", message=f"Not run: {unusable[c.table]}.")
+               for c in council_checks.STRUCTURE + council_checks.UNKNOWN_COLUMNS
+               if c.table in unusable]
+    structure = gates.validate_tables(url, submission_id, council_checks.STRUCTURE, columns,
+                                      names, counts)
+    results += structure
+    for result in structure:
+        if result.blocks:
+            unusable[result.check.table] = (f"{names[result.check.table]} lacks DfE columns (see "
+                                            "the structure checks)")
+    runnable, stopped = [], []
+    for check in council_checks.CONTENT:
+        blocked = [unusable[t] for t in (check.table, *check.reads) if t in unusable]
+        if blocked:
+            stopped.append(gates.CheckResult(check, "NOT_RUN",
+                                             message=f"Not run: {'; '.join(blocked)}."))
+        else:
+            runnable.append(check)
+    results += stopped
+    results += gates.validate_tables(url, submission_id, tuple(runnable),
+                                     {t: c for t, c in columns.items() if t not in unusable},
+                                     names, counts)
+    collection_year = CollectionYear.parse(year)
+    if "missing" in unusable:
+        results += gates.not_run(tuple(c for c in council_checks.CROSS_SUBMISSION
+                                       if c.table == "missing"), f"{unusable['missing']}.")
+    else:
+        results += [
+            cross_submission.volume_change(conn, gss, collection_year, counts["missing"]),
+            cross_submission.police_reconciliation(conn, gss, collection_year,
+                                                   counts["missing"]),
+        ]
+    return [*results, cross_submission.late(delivered_at, collection_year),
+            cross_submission.not_superseded()]

@@ -266,6 +266,9 @@ SUBMISSION: tuple[Check, ...] = (
     Check("mfc.file.empty", None, "file", BLOCKING,
           "A file is empty: deliver every table with its column names on line 1, even when it "
           "has no rows."),
+    Check("mfc.file.encoding", None, "file", WARNING,
+          "A file is not UTF-8: it was read as Windows-1252 (what Excel's plain CSV writes). "
+          "Check accented letters came through; save as CSV UTF-8."),
     Check("mfc.file.bom", None, "file", WARNING,
           "A file starts with a byte order mark (Excel's CSV UTF-8 adds one); it is accepted."),
     Check("mfc.file.delimiter", None, "file", BLOCKING,

@@ -258,9 +258,10 @@ def test_columns_in_any_order_with_extra_columns_bom_crlf_and_spaces_load(wareho
 
 
 FILE_CASES = {
-    "latin-1": (b"CHILD,DOB,MISSING,MIS_START,MIS_END\nT001,05/01/2010,M,03/05/2023,\n"
-                b"T002,17/09/2008,M,01/03/2024,caf\xe9\n", "mfc.file.readable",
-                "missing.csv line 3"),
+    "neither UTF-8 nor Windows-1252": (
+        b"CHILD,DOB,MISSING,MIS_START,MIS_END\nT001,05/01/2010,M,03/05/2023,\n"
+        b"T002,17/09/2008,M,01/03/2024,\x81\n", "mfc.file.readable",
+        "missing.csv line 3 is not UTF-8 text (byte 0x81), nor Windows-1252"),
     "ragged row": (b"CHILD,DOB,MISSING,MIS_START,MIS_END\nT001,05/01/2010,M,03/05/2023\n",
                    "mfc.file.readable", "missing.csv line 2: missing data for column MIS_END"),
     "empty file": (b"", "mfc.file.empty", "missing.csv is empty (0 bytes)"),
@@ -294,6 +295,20 @@ def test_an_unreadable_file_is_quarantined_with_its_line(warehouse_url, tmp_path
     [(kept,)] = query(warehouse_url, "select archived_path from audit.submission_files "
                                      "where file_name = 'missing.csv'")
     assert hashlib.sha256(Path(kept).read_bytes()).digest() == hashlib.sha256(data).digest()
+
+
+def test_a_windows_1252_file_is_read_as_such_with_a_warning(warehouse_url, tmp_path):
+    tables = good_tables()
+    tables["episodes"][1]["URN"] = "CAFÉ01"
+    episodes = to_csv(tables["episodes"], EPISODES.columns).decode().encode("cp1252")
+    outcome, results = gate(warehouse_url, deliver(tmp_path, tables,
+                                                   files={"episodes.csv": episodes}))
+    assert outcome.status == "loaded"
+    assert results["mfc.file.encoding"]["result"] == "WARNING"
+    assert results["mfc.file.encoding"]["message"].startswith(
+        "episodes.csv is not UTF-8 (line 3, byte 0xc9): it was read as Windows-1252")
+    assert query(warehouse_url, "select urn from raw.council_episodes where line_no = 3") == [
+        ("CAFÉ01",)]
 
 
 def test_a_workbook_instead_of_a_csv_is_named(warehouse_url, tmp_path):
@@ -372,7 +387,7 @@ def test_every_check_in_the_catalogue_has_a_failing_case():
     covered = (set(CONTENT_CASES) | set(STRUCTURE_CASES) | set(WARNING_CASES)
                | {check for _, check, _ in FILE_CASES.values()}
                | {"mfc.file.present", "mfc.authority.known", "mfc.submission.year",
-                  "mfc.file.bom", "mfc.file.recognised"}
+                  "mfc.file.bom", "mfc.file.recognised", "mfc.file.encoding"}
                | {f"mfc.{table}.unknown_column" for table in ("header", "episodes", "missing")}
                | set(CROSS_SUBMISSION_CASES))
     assert covered == {c.check_id for c in council_checks.ALL}

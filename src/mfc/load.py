@@ -75,14 +75,15 @@ def _submission_checks(
                                   f"{reason} {authority_check.message}")]
 
 
-def read_columns(path: Path) -> list[str]:
-    """The column names on line 1, normalised; FileProblem if there are none to read."""
+def read_columns(path: Path, encoding: str = "UTF8") -> list[str]:
+    """The column names on line 1, normalised; FileProblem if there are none to read.
+    encoding: as PostgreSQL names it (UTF8, or WIN1252: see mfc.files.encoding_of)."""
     with path.open("rb") as stream:
         first = stream.readline()
     if not first.strip():
         raise FileProblem(f"{path.name} is empty" if not first else f"{path.name} line 1 is blank")
     try:
-        text = first.decode("utf-8-sig")
+        text = first.decode("cp1252" if encoding == "WIN1252" else "utf-8-sig")
     except UnicodeDecodeError as err:
         raise FileProblem(f"{path.name} line 1 is not UTF-8 text ({err.reason} at byte "
                           f"{err.start})") from err
@@ -94,9 +95,9 @@ def read_columns(path: Path) -> list[str]:
 
 
 def copy_to_landing(conn: psycopg.Connection, submission_id: int, table: Table,
-                    path: Path) -> list[str]:
+                    path: Path, encoding: str = "UTF8") -> list[str]:
     """COPY a delivered file into its landing table; return the DfE columns it delivered."""
-    columns = read_columns(path)
+    columns = read_columns(path, encoding)
     fields = [sql.Identifier(f"c{i}") for i in range(len(columns))]
     try:
         with conn.transaction():
@@ -104,8 +105,8 @@ def copy_to_landing(conn: psycopg.Connection, submission_id: int, table: Table,
                 "create temp table delivered (line_no integer generated always as identity, {})"
             ).format(sql.SQL(", ").join(sql.SQL("{} text").format(f) for f in fields)))
             copy = sql.SQL(
-                "copy delivered ({}) from stdin (format csv, header true, encoding 'UTF8')"
-            ).format(sql.SQL(", ").join(fields))
+                "copy delivered ({}) from stdin (format csv, header true, encoding {})"
+            ).format(sql.SQL(", ").join(fields), sql.Literal(encoding))
             with conn.cursor().copy(copy) as stream, path.open("rb") as source:
                 for block in iter(lambda: source.read(1 << 20), b""):
                     stream.write(block)
@@ -156,16 +157,16 @@ def _land_files(conn: psycopg.Connection, submission_id: int) -> tuple[list[Chec
         if table.name not in by_table:
             continue
         name, archived = by_table[table.name]
-        found = files_module.inspect(archived, table.file_name)
+        found, encoding = files_module.inspect(archived, table.file_name)
         findings += found
         if any(_check(f.check_id).severity == "blocking" for f in found):
             continue
         try:
-            columns = copy_to_landing(conn, submission_id, table, archived)
+            columns = copy_to_landing(conn, submission_id, table, archived, encoding)
         except FileProblem as problem:
             findings.append(files_module.Finding("mfc.file.readable", name, None, str(problem)))
             continue
-        delivered = read_columns(archived)
+        delivered = read_columns(archived, encoding)
         conn.execute(
             "update audit.submission_files set columns_delivered = %s "
             "where submission_id = %s and file_name = %s", (delivered, submission_id, name),

@@ -36,7 +36,7 @@ FILE_KINDS = {
     "missing_column": ("missing.csv", "MIS_END", "mfc.missing.columns"),
     "renamed_column": ("missing.csv", "MIS_START", "mfc.missing.columns"),
     "extra_column": ("missing.csv", "LA_NOTE", "mfc.missing.unknown_column"),
-    "latin1_encoding": ("episodes.csv", "URN", "mfc.file.readable"),
+    "latin1_encoding": ("episodes.csv", "URN", "mfc.file.encoding"),
     "utf8_bom": ("header.csv", "", "mfc.file.bom"),
     "semicolon_delimiter": ("missing.csv", "", "mfc.file.delimiter"),
     "xlsx_not_csv": ("missing.xlsx", "", "mfc.file.format"),

@@ -52,7 +52,9 @@ def mfc_nightly():
     def aggregate_waiting() -> list[list[int]]:
         return nightly.aggregate_waiting()
 
-    @task(max_active_tis_per_dagrun=2)
+    # After the police months (their outcome whatever it is): a council return is reconciled
+    # with the police incidents loaded by then.
+    @task(max_active_tis_per_dagrun=2, trigger_rule="all_done")
     def gate_and_load(submission_id: int, run_id: str | None = None) -> dict:
         return nightly.gate(submission_id, run_id)
 
@@ -88,6 +90,7 @@ def mfc_nightly():
     discovered >> [council_ids, police_batches, aggregate_batches]
     council = gate_and_load.expand(submission_id=council_ids)
     police = gate_police_months.expand(submission_ids=police_batches)
+    police >> council
     aggregate = gate_aggregate_files.expand(submission_ids=aggregate_batches)
     transform = DbtTaskGroup(group_id="dbt", **nightly.cosmos_configs())
     summary = summarise_gates(council, police, aggregate)

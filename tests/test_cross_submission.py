@@ -58,20 +58,38 @@ def test_a_steady_year_passes_the_volume_check(warehouse_url, tmp_path):
     assert results["mfc.submission.volume_change"]["result"] == "PASS"
 
 
+def _cleveland_year(root, months: int):
+    """Cleveland Police's months from April 2023: 30 incidents of Middlesbrough's looked-after
+    children in March 2024 (when the year is complete), none in the others."""
+    march = [[CLEVELAND, f"C-2024-{n:03d}", f"PER-{n}", "", "15", "F",
+              f"{1 + n % 28:02d}/03/2024 22:15", f"{1 + n % 28:02d}/03/2024 23:40", "LOW", "Y",
+              MIDDLESBROUGH, "TS1", "TS1"] for n in range(30)]
+    for i in range(months):
+        month = date(2023 + (3 + i) // 12, (3 + i) % 12 + 1, 1)
+        deliver_police(root, f"{month:%Y-%m}", march if month.month == 3 else [])
+    return root / "landing"
+
+
 def test_council_periods_are_reconciled_with_police_incidents(warehouse_url, tmp_path):
-    # Cleveland Police recorded 30 incidents of Middlesbrough's looked-after children in March.
-    rows = [[CLEVELAND, f"C-2024-{n:03d}", f"PER-{n}", "", "15", "F",
-             f"{1 + n % 28:02d}/03/2024 22:15", f"{1 + n % 28:02d}/03/2024 23:40", "LOW", "Y",
-             MIDDLESBROUGH, "TS1", "TS1"] for n in range(30)]
-    statuses = gate_police(warehouse_url, deliver_police(tmp_path / "p", "2024-03", rows))
-    assert [status for status, _ in statuses.values()] == ["loaded"]
+    statuses = gate_police(warehouse_url, _cleveland_year(tmp_path / "p", 12))
+    assert [status for status, _ in statuses.values()] == ["loaded"] * 12
     _, results = gate(warehouse_url, deliver(tmp_path / "c"))  # 3 periods returned
 
     reconciliation = results["mfc.submission.police_reconciliation"]
     assert reconciliation["result"] == "WARNING"
-    assert ("missing.csv has 3 missing/away periods in 2023-24; police forces recorded 30 "
-            "incidents of looked-after children of this authority (-90% against police), from "
-            "the 1 force-month file(s) loaded so far") in reconciliation["message"]
+    assert reconciliation["message"] == (
+        "missing.csv has 3 missing/away periods in 2023-24; police forces recorded 30 incidents "
+        "of looked-after children of this authority (-90% against police). Please check that "
+        "every period was returned.")
+
+
+def test_the_reconciliation_waits_for_the_forces_whole_year(warehouse_url, tmp_path):
+    gate_police(warehouse_url, _cleveland_year(tmp_path / "p", 11))
+    _, results = gate(warehouse_url, deliver(tmp_path / "c"))
+    assert results["mfc.submission.police_reconciliation"]["result"] == "NOT_RUN"
+    assert results["mfc.submission.police_reconciliation"]["message"] == (
+        "Not run: 11 of the 12 months of 2023-24 from the police force area E23000013 are "
+        "loaded; the check runs when all are.")
 
 
 def test_a_return_delivered_after_the_deadline_is_flagged_late(warehouse_url, tmp_path):
@@ -107,7 +125,8 @@ def test_a_corrected_return_supersedes_a_quarantined_one_and_says_so(warehouse_u
          "MIS_END is blank: the period was still open at the end of the collection year. If "
          "the child has come back, give the date; if not, check they are still missing."),
         ("mfc.submission.police_reconciliation", "NOT_RUN",
-         "Not run: no police returns cover 2023-24 yet."),
+         "Not run: 0 of the 12 months of 2023-24 from the police force area E23000013 are "
+         "loaded; the check runs when all are."),
         ("mfc.submission.superseded", "WARNING",
          "Replaced by submission 2, delivered 01/05/2024; that one is the authority's return "
          "for the year now."),

@@ -63,26 +63,32 @@ def volume_change(conn: psycopg.Connection, gss: str, year: CollectionYear,
 
 def police_reconciliation(conn: psycopg.Connection, gss: str, year: CollectionYear,
                           periods: int) -> CheckResult:
-    """Periods returned against police incidents of the authority's looked-after children."""
+    """Periods returned against police incidents of the authority's looked-after children, once
+    its own force's twelve months of the year are loaded (else the comparison means nothing)."""
+    from mfc.geography import AuthorityRegister
+
     check = _check("mfc.submission.police_reconciliation")
+    force = AuthorityRegister.from_seed().by_gss(gss).pfa_code
     months, incidents = conn.execute(
         """
-        select (select count(*) from audit.submissions where source = 'police'
-                    and status = 'loaded' and period_start between %(start)s and %(end)s),
+        select (select count(distinct collection_year) from audit.submissions
+                 where source = 'police' and authority_gss = %(force)s and status = 'loaded'
+                   and period_start between %(start)s and %(end)s),
                (select count(*) from raw.police_incidents
                   join audit.submissions using (submission_id)
                  where status = 'loaded' and responsible_gss = %(gss)s and looked_after = 'Y'
                    and reported_missing >= %(start)s and reported_missing < %(end)s::date + 1)
-        """, {"gss": gss, "start": year.start, "end": year.end}).fetchone()
-    if not months:
-        return CheckResult(check, "NOT_RUN", message=f"Not run: no police returns cover "
-                           f"{year.label} yet.")
+        """, {"gss": gss, "force": force, "start": year.start, "end": year.end}).fetchone()
+    if months < 12:
+        return CheckResult(check, "NOT_RUN", message=(
+            f"Not run: {months} of the 12 months of {year.label} from the police force area "
+            f"{force} are loaded; the check runs when all are."))
     return _compare(
         check, periods, incidents, {"council periods": periods, "police incidents": incidents},
         f"missing.csv has {periods:,} missing/away periods in {year.label}; police forces "
         f"recorded {incidents:,} incidents of looked-after children of this authority "
-        f"({_change(periods, incidents)} against police), from the {months} force-month "
-        "file(s) loaded so far. Please check that every period was returned.")
+        f"({_change(periods, incidents)} against police). Please check that every period was "
+        "returned.")
 
 
 def late(delivered_at: datetime | None, year: CollectionYear) -> CheckResult:

@@ -14,8 +14,11 @@ from mfc.gates import CheckResult
 from mfc.returns.council import CollectionYear, deadline
 
 # A change is sharp when one figure is more than twice the other and they differ by 20 or more
-# (small authorities move by a few periods a year without meaning anything).
+# (small authorities move by a few periods a year without meaning anything). Council and police
+# count different things (police see every report, flag looked-after children unevenly), so
+# their figures must differ by more than three times to be flagged.
 SHARP_RATIO, SHARP_DIFFERENCE = 2.0, 20
+POLICE_RATIO = 3.0
 LONDON = ZoneInfo("Europe/London")
 
 
@@ -23,19 +26,20 @@ def _check(check_id: str):
     return next(c for c in council_checks.CROSS_SUBMISSION if c.check_id == check_id)
 
 
-def _sharp(a: int, b: int) -> bool:
+def _sharp(a: int, b: int, ratio: float = SHARP_RATIO) -> bool:
     low, high = sorted((a, b))
-    return high - low >= SHARP_DIFFERENCE and (low == 0 or high / low > SHARP_RATIO)
+    return high - low >= SHARP_DIFFERENCE and (low == 0 or high / low > ratio)
 
 
 def _change(now: int, before: int) -> str:
     return f"{(now - before) / before:+.0%}" if before else "new"
 
 
-def _compare(check, periods: int, other: int, values: dict, message: str) -> CheckResult:
+def _compare(check, periods: int, other: int, values: dict, message: str,
+             ratio: float = SHARP_RATIO) -> CheckResult:
     """PASS, or a WARNING showing both figures, when periods and the other figure differ
     sharply."""
-    if not _sharp(periods, other):
+    if not _sharp(periods, other, ratio):
         return CheckResult(check, "PASS", 0, 1)
     return CheckResult(check, "WARNING", 1, 1, [{"file": "missing.csv", "values": values}],
                        message)
@@ -88,7 +92,7 @@ def police_reconciliation(conn: psycopg.Connection, gss: str, year: CollectionYe
         f"missing.csv has {periods:,} missing/away periods in {year.label}; police forces "
         f"recorded {incidents:,} incidents of looked-after children of this authority "
         f"({_change(periods, incidents)} against police). Please check that every period was "
-        "returned.")
+        "returned.", POLICE_RATIO)
 
 
 def late(delivered_at: datetime | None, year: CollectionYear) -> CheckResult:

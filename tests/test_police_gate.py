@@ -134,6 +134,12 @@ def test_each_check_fails_on_its_bad_row_and_names_line_and_value(
                    for e in result["examples"] if "values" in e)
     others = {k for k, r in results.items() if r["result"] == "FAIL"} - {check_id}
     assert others <= {"police.dob_or_age", "police.under_18"}, others  # a bad DOB is both
+    # Every failing row is kept for the force's CSV, line and value, never a PERSON_REF.
+    kept = query(warehouse_url, "select file_name, line_no, values from dq.failing_rows "
+                                "where check_id = %s", check_id)
+    assert ("2024-03.csv", 3) in {(f, line) for f, line, _ in kept}
+    assert value in [v[column] for _, line, v in kept if line == 3]
+    assert "PER-2" not in json.dumps(kept)
     assert query(warehouse_url, "select count(*) from raw.police_incidents") == [(0,)]
 
 

@@ -204,6 +204,10 @@ def test_the_national_page_lists_every_return_and_who_is_overdue(warehouse_url, 
     assert browser.current_url == (out / "data-docs" / "index.html").as_uri()
     assert {p.name for p in (out / "data-docs" / "expectations").glob("*.html")} == {
         "council_gate.html", "police_gate.html", "aggregate_gate.html"}
+    # The DfE rules are there as the SQL the gate runs (574: periods that overlap).
+    browser.get((out / "data-docs" / "expectations" / "council_gate.html").as_uri())
+    assert "lead(landing.to_date_uk(mis_start))" in browser.find_element(By.TAG_NAME,
+                                                                          "body").text
 
 
 def test_a_corrected_resubmission_says_what_changed(warehouse_url, tmp_path, browser):

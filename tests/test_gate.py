@@ -227,6 +227,7 @@ def test_a_missing_column_fails_structure_and_stops_content_checks(warehouse_url
     make_files, column = STRUCTURE_CASES[check_id]
     outcome, results = gate(warehouse_url, deliver(tmp_path, files=make_files(good_tables())))
     assert outcome.status == "quarantined"
+    assert set(results) == {c.check_id for c in council_checks.ALL}
     assert results[check_id]["result"] == "FAIL"
     assert column in results[check_id]["message"]
     assert results[check_id]["examples"] == [
@@ -282,6 +283,7 @@ def test_an_unreadable_file_is_quarantined_with_its_line(warehouse_url, tmp_path
     outcome, results = gate(warehouse_url, deliver(tmp_path, files={"missing.csv": data}))
     assert outcome.status == "quarantined"
     assert outcome.failed_checks == [check_id]
+    assert set(results) == {c.check_id for c in council_checks.ALL}  # each says what it did
     assert named in results[check_id]["message"]
     # What reads missing.csv cannot run, and says why; the other tables are still checked.
     later = council_checks.STRUCTURE + council_checks.CONTENT + council_checks.CROSS_SUBMISSION
@@ -363,6 +365,9 @@ def test_a_delivery_folder_that_names_no_authority_or_year_is_quarantined(
     assert outcome.status == "quarantined"
     assert outcome.failed_checks == [check_id]
     assert named in results[check_id]["message"]
+    assert set(results) == {c.check_id for c in council_checks.ALL}
+    assert results["574"]["message"] == ("Not run: the delivery folder names no known "
+                                         "authority or collection year.")
 
 
 # Tested in test_cross_submission.py.

@@ -316,8 +316,9 @@ def gate_and_load(url: str, submission_id: int, run_id: str) -> Outcome:
         results += file_results
         if any(r.blocks for r in results if r.check.check_id in SUBMISSION_FOLDER_CHECKS):
             results += gates.not_run(
-                council_checks.STRUCTURE + council_checks.CONTENT
-                + council_checks.CROSS_SUBMISSION,
+                council_checks.STRUCTURE
+                + tuple(c for c in council_checks.UNKNOWN_COLUMNS if c.table not in landed)
+                + council_checks.CONTENT + council_checks.CROSS_SUBMISSION,
                 "the delivery folder names no known authority or collection year.")
         else:
             results += _table_checks(url, conn, submission_id, landed, gss, year, delivered_at)

@@ -334,7 +334,9 @@ def test_a_real_export_with_other_tables_and_its_own_names_loads_with_warnings(
                                                                    HEADER.columns),
         "SSDA903_2023-24_Missing.csv": missing.encode(),
         "Reviews.csv": b"CHILD,DOB,REVIEW,REVIEW_CODE\nT001,05/01/2010,01/06/2023,PN1\n",
-        "notes.txt": b"sent by J. Bloggs\n"})
+        "notes.txt": b"sent by J. Bloggs\n",
+        "missing_2023-24.xlsx": b"PK\x03\x04 an earlier workbook",
+        "Missing copy.csv": missing.encode()})
     outcome, results = gate(warehouse_url, tmp_path)
     assert outcome.status == "loaded"
     assert query(warehouse_url, "select count(*) from raw.council_missing") == [(3,)]
@@ -343,6 +345,9 @@ def test_a_real_export_with_other_tables_and_its_own_names_loads_with_warnings(
                            "mfc.missing.open_at_year_end"}
     assert "Reviews.csv is SSDA903's Reviews table" in warned["mfc.file.recognised"]
     assert "notes.txt is not header.csv" in warned["mfc.file.recognised"]
+    assert "missing_2023-24.xlsx is not header.csv" in warned["mfc.file.recognised"]
+    assert ("Missing copy.csv is a second missing table; SSDA903_2023-24_Missing.csv was read"
+            in warned["mfc.file.recognised"])
     assert "SSDA903_2023-24_Missing.csv has column(s) LA_NOTE" in (
         warned["mfc.missing.unknown_column"])
     assert folder.is_dir()

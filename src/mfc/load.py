@@ -150,6 +150,10 @@ def _land_files(conn: psycopg.Connection, submission_id: int) -> tuple[list[Chec
     findings: list[files_module.Finding] = [
         files_module.Finding("mfc.file.recognised", name, None, _unrecognised(Path(path)))
         for t, name, path in files if not t
+    ] + [
+        files_module.Finding("mfc.file.recognised", name, None,
+                             f"{name} is a second {t} table; {by_table[t][0]} was read")
+        for t, name, _ in files if t and name != by_table[t][0]
     ]
     absent = [t.file_name for t in TABLES if t.name not in by_table]
     landed, unknown = {}, []

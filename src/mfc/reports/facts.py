@@ -179,11 +179,26 @@ class Warehouse:
                    if s.submission_id < submission.submission_id]
         return earlier[-1] if earlier else None
 
+    @cached_property
+    def _loaded(self) -> dict[tuple[str, str], list[Submission]]:
+        """Loaded submissions by source and returning body (a page asks for its own)."""
+        grouped: dict[tuple[str, str], list[Submission]] = defaultdict(list)
+        for s in self.submissions:
+            if s.status == "loaded":
+                grouped[(s.source, s.body)].append(s)
+        return grouped
+
+    def loaded(self, source: str, body: str | None) -> list[Submission]:
+        return self._loaded.get((source, body), []) if body else []
+
+    @cached_property
+    def _police_months(self) -> set[date]:
+        return {s.period_start for (source, _), subs in self._loaded.items()
+                if source == "police" for s in subs if s.period_start}
+
     def police_months_covered(self, start: date, end: date) -> int:
         """Months between start and end for which some force's file is in use."""
-        return len({s.period_start for s in self.submissions
-                    if s.source == "police" and s.status == "loaded" and s.period_start
-                    and start <= s.period_start <= end})
+        return sum(start <= month <= end for month in self._police_months)
 
     def changes(self, submission: Submission) -> Changes | None:
         before = self.previous(submission)

@@ -202,9 +202,7 @@ def _note(s: Submission) -> str:
 
 def _council_history(s: Submission, warehouse: Warehouse) -> str:
     """Missing/away periods per collection year: the returns in use, and this one."""
-    shown = [x for x in warehouse.submissions
-             if x.source == "council" and s.authority_gss and x.authority_gss == s.authority_gss
-             and x.status == "loaded" and x is not s]
+    shown = [x for x in warehouse.loaded("council", s.authority_gss) if x is not s]
     shown = sorted([*shown, s], key=lambda x: (x.collection_year, x is s))
 
     def periods(x: Submission) -> int | None:
@@ -251,9 +249,7 @@ def _reconcile(label: str, start: date, end: date, bar: Bar, gss: str | None,
 
 def _force_history(s: Submission, warehouse: Warehouse) -> str:
     """The force's incidents per month: the months in use, and this one."""
-    shown = [x for x in warehouse.submissions
-             if x.source == "police" and s.authority_gss and x.authority_gss == s.authority_gss
-             and x.status == "loaded" and x is not s]
+    shown = [x for x in warehouse.loaded("police", s.authority_gss) if x is not s]
     shown = sorted([*shown, s], key=lambda x: (x.collection_year, x is s))
     at = shown.index(s)
     shown = shown[max(0, at - MONTHS_CHARTED + 1):at + 1]

@@ -189,6 +189,39 @@ def test_each_content_check_fails_on_its_bad_row(warehouse_url, tmp_path, check_
     assert query(warehouse_url, "select count(*) from landing.council_missing") == [(0,)]
 
 
+# The year's last day, as DfE's rules read it (domain-brief: 571 "MIS_END before start or after
+# end of collection year"; 575 "if the placement the child went missing from ends, the missing
+# period must have an end date"; 577 "child ceased to be looked after but has an open missing
+# period"). 2023-24 ends on 31 March 2024. Case -> (spoil the tables, checks that fail).
+BOUNDARY_CASES = {
+    "ends on 1 April, after the year": (
+        _both(_set("missing", 1, "MIS_START", "31/03/2024"),
+              _set("missing", 1, "MIS_END", "01/04/2024")), {"571"}),
+    "ends on 31 March": (
+        _both(_set("missing", 1, "MIS_START", "31/03/2024"),
+              _set("missing", 1, "MIS_END", "31/03/2024")), set()),
+    "open at 31 March, still in care": (
+        _set("missing", 2, "MIS_START", "31/03/2024"), set()),
+    "open at 31 March, care ended 31 March": (
+        _both(_set("missing", 2, "MIS_START", "31/03/2024"), _end_care(1, "31/03/2024")),
+        {"575", "577"}),
+    "placement ends on 31 March, the period closed that day": (
+        _both(_set("missing", 2, "MIS_START", "31/03/2024"),
+              _set("missing", 2, "MIS_END", "31/03/2024"), _end_care(1, "31/03/2024")), set()),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BOUNDARY_CASES))
+def test_the_year_end_boundary_is_read_as_dfe_reads_it(warehouse_url, tmp_path, case):
+    spoil, failing = BOUNDARY_CASES[case]
+    tables = good_tables()
+    spoil(tables)
+    outcome, results = gate(warehouse_url, deliver(tmp_path, tables))
+    assert set(outcome.failed_checks) == failing
+    assert outcome.status == ("quarantined" if failing else "loaded")
+    assert {k for k, r in results.items() if r["result"] == "FAIL"} == failing
+
+
 WARNING_CASES = {
     "mfc.missing.open_at_year_end": (lambda tables: None, 4,
                                      {"MIS_START": "01/03/2024", "MIS_END": None}),

@@ -145,3 +145,33 @@ def test_mfc_synth_command_writes_a_region_and_prints_totals_next_to_targets(tmp
     folders = {p.parent.name for p in (tmp_path / "landing" / "council").glob("*/2023-24")}
     assert len(folders) == 12  # the twelve North East authorities
     assert cli.main(["synth", "--out", str(tmp_path / "x"), "--region", "E99999999"]) == 2
+
+
+def test_periods_on_the_last_day_stay_inside_the_year_and_close_when_care_ends(monkeypatch):
+    """DfE 571 (MIS_END inside the year), 575 and 577 (an open period only while in care), at
+    the boundary the nation reached: children in care for 31 March alone, reported at 23:xx."""
+    import numpy as np
+    from datetime import date
+
+    from mfc.synth import simulate
+
+    monkeypatch.setattr(simulate, "HOURS", np.array([23]))
+    monkeypatch.setattr(simulate, "OPEN_AT_YEAR_END", 0.5)
+    sim = simulate.Simulation(seed=5, years=range(2024, 2025))
+    authority = sim.register.by_gss("E06000001")
+    start, end = date(2023, 4, 1), date(2024, 3, 31)
+    children = [simulate.Child(n, date(2010, 1, 1), "1", "", authority.gss_code,
+                               authority.gss_code, entered=end, left=end if n % 2 else None)
+                for n in range(4000)]
+    rates = parameters.AuthorityRates(authority.gss_code, 4000, 1.0, 1.0, 1.0)
+    incidents = sim._incidents(np.random.default_rng(5), authority, rates, children, start,
+                               end, 1.0, 1.0)
+    assert len(incidents) > 3000
+    ends = Counter(i.found.date() if i.found else None for i in incidents)
+    assert set(ends) <= {end, None}  # never 1 April
+    same_day = [i for i in incidents if i.found and i.found.date() == i.reported.date()]
+    assert any(i.reported.minute == 59 for i in same_day)  # the 23:59 report was drawn
+    # Same-day periods end by 23:59; an open one is a child still in care at the year end.
+    assert all(i.found <= i.reported.replace(hour=23, minute=59) for i in same_day)
+    still_open = [i for i in incidents if i.found is None]
+    assert still_open and all(i.child.left is None for i in still_open)

@@ -326,7 +326,10 @@ class Simulation:
             codes[0] = "M"
             council_flags[0] = collapse == 1.0 or council_flags[0]
             police_flags = rng.random(n) < POLICE_RECORDS
-            open_at_end = last == end and rng.random() < OPEN_AT_YEAR_END
+            # Open at the year end only for a child still in care then: a child whose care
+            # ended on 31 March cannot still be missing from it (DfE 575, 577).
+            open_at_end = (child.left is None and last == end
+                           and rng.random() < OPEN_AT_YEAR_END)
             force = self.register.by_gss(child.placement).pfa_code
             for i, day in enumerate(days):
                 begin = first + timedelta(days=int(day))
@@ -337,7 +340,10 @@ class Simulation:
                 found: datetime | None
                 if finish == begin:  # back the same day: found before midnight
                     to_midnight = (24 - int(hours[i])) * 60 - int(minutes[i])
-                    found = reported + timedelta(minutes=max(1, int(later[i, 0] * to_midnight)))
+                    # By 23:59 at the latest: a period reported at 23:59 on 31 March must
+                    # not end on 1 April, after the year (DfE 571).
+                    back = min(max(1, int(later[i, 0] * to_midnight)), to_midnight - 1)
+                    found = reported + timedelta(minutes=back)
                 else:
                     found = datetime(finish.year, finish.month, finish.day,
                                      int(later[i, 1] * 24), int(later[i, 2] * 60))

@@ -150,8 +150,9 @@ def test_mfc_synth_command_writes_a_region_and_prints_totals_next_to_targets(tmp
 def test_periods_on_the_last_day_stay_inside_the_year_and_close_when_care_ends(monkeypatch):
     """DfE 571 (MIS_END inside the year), 575 and 577 (an open period only while in care), at
     the boundary the nation reached: children in care for 31 March alone, reported at 23:xx."""
-    import numpy as np
     from datetime import date
+
+    import numpy as np
 
     from mfc.synth import simulate
 

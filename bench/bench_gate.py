@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 
 import psycopg
 
-from mfc import landing, load, warehouse
+from mfc import landing, pipeline, warehouse
+from mfc.kinds import COUNCIL
 from mfc.returns.council import EPISODES, HEADER, MISSING
 
 
@@ -64,6 +65,7 @@ def main() -> None:
         os.environ["MFC_ARCHIVE_DIR"] = str(Path(tmp) / "archive")
         admin.execute(f'create database "{name}"')
         try:
+            os.environ.setdefault("MFC_LANDING_QUIET_SECONDS", "0")  # written just now
             root = Path(tmp) / "landing"
             write_return(root / "council" / "806" / "2023-24", args.children, args.periods)
             size = sum(p.stat().st_size for p in root.rglob("*.csv"))
@@ -74,7 +76,7 @@ def main() -> None:
             import great_expectations  # noqa: F401  (import time is not gate time)
 
             t2 = time.perf_counter()
-            outcome = load.gate_and_load(url, submission_id, "bench")
+            [outcome] = pipeline.gate_and_load_batch(url, COUNCIL, [submission_id], "bench")
             t3 = time.perf_counter()
         finally:
             admin.execute(f'drop database if exists "{name}" with (force)')

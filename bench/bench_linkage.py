@@ -23,7 +23,8 @@ from urllib.parse import urlsplit
 
 import psycopg
 
-from mfc import batch, config, evaluate, landing, load, load_police, warehouse
+from mfc import config, evaluate, landing, pipeline, warehouse
+from mfc.kinds import COUNCIL, POLICE
 from mfc.geography import AuthorityRegister
 from mfc.synth import write
 
@@ -57,13 +58,11 @@ def main() -> None:
             started = time.perf_counter()
             warehouse.ensure_schema(url)
             landing.register_all(url, out / "landing")
-            for sid in landing.waiting(url, "council"):
-                load.gate_and_load(url, sid, "bench")
-            timings["council gate+load"] = time.perf_counter() - started
-            started = time.perf_counter()
-            for ids in batch.batches(url, landing.waiting(url, "police")):
-                load_police.gate_and_load_batch(url, ids, "bench")
+            pipeline.gate_waiting(url, POLICE, "bench")
             timings["police gate+load"] = time.perf_counter() - started
+            started = time.perf_counter()
+            pipeline.gate_waiting(url, COUNCIL, "bench")
+            timings["council gate+load"] = time.perf_counter() - started
 
             os.environ["MFC_WAREHOUSE_URL"] = url
             config.export_dbt_env()

@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 
 import pendulum
-from airflow.sdk import CronTriggerTimetable, Param, dag, task
+from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 from cosmos import DbtTaskGroup
 
 from mfc import config, nightly
+from mfc.kinds import KINDS
 
 # dbt reads the warehouse from MFC_DBT_* variables derived from MFC_WAREHOUSE_URL; set them in
 # every process that parses this file (scheduler, dag-processor and each task's worker).
@@ -41,36 +42,20 @@ def mfc_nightly():
         return nightly.discover(params["landing_dir"])
 
     @task
-    def council_waiting() -> list[int]:
-        return nightly.council_waiting()
+    def waiting(source: str) -> list[list[int]]:
+        return nightly.waiting_batches(source)
 
-    @task
-    def police_waiting() -> list[list[int]]:
-        return nightly.police_waiting()
-
-    @task
-    def aggregate_waiting() -> list[list[int]]:
-        return nightly.aggregate_waiting()
-
-    # After the police months (their outcome whatever it is): a council return is reconciled
-    # with the police incidents loaded by then.
-    @task(max_active_tis_per_dagrun=2, trigger_rule="all_done")
-    def gate_and_load(submission_id: int, run_id: str | None = None) -> dict:
-        return nightly.gate(submission_id, run_id)
-
-    @task(max_active_tis_per_dagrun=2)
-    def gate_police_months(submission_ids: list[int], run_id: str | None = None) -> list[dict]:
-        return nightly.gate_police(submission_ids, run_id)
-
-    @task
-    def gate_aggregate_files(submission_ids: list[int], run_id: str | None = None) -> list[dict]:
-        return nightly.gate_aggregate(submission_ids, run_id)
+    # A batch per mapped task, at most pipeline.MAX_BATCHES per kind whatever arrives; the UI
+    # names each by its batch.
+    @task(max_active_tis_per_dagrun=nightly.gate_slots(), map_index_template="{{ batch_label }}")
+    def gate(source: str, submission_ids: list[int], run_id: str | None = None) -> list[dict]:
+        get_current_context()["batch_label"] = nightly.batch_label(source, submission_ids)
+        return nightly.gate_batch(source, submission_ids, run_id)
 
     # Runs when nothing new arrived too (an empty map is 'skipped'), so the marts still rebuild.
     @task(trigger_rule="none_failed")
-    def summarise_gates(council: list[dict], police: list[list[dict]],
-                        aggregate: list[list[dict]]) -> dict[str, int]:
-        return nightly.summarise(council, police, aggregate)
+    def summarise_gates(*outcomes: list[list[dict]]) -> dict[str, int]:
+        return nightly.summarise(*outcomes)
 
     # Reports describe the gate's results, not the marts: they must not wait for dbt to succeed.
     @task(trigger_rule="none_failed")
@@ -85,15 +70,21 @@ def mfc_nightly():
             raise AirflowFailException(str(failed)) from failed  # retrying cannot fix data
 
     discovered = discover_submissions()
-    council_ids, police_batches = council_waiting(), police_waiting()
-    aggregate_batches = aggregate_waiting()
-    discovered >> [council_ids, police_batches, aggregate_batches]
-    council = gate_and_load.expand(submission_id=council_ids)
-    police = gate_police_months.expand(submission_ids=police_batches)
-    police >> council
-    aggregate = gate_aggregate_files.expand(submission_ids=aggregate_batches)
+    gates = {}
+    for kind in KINDS:
+        batches = waiting.override(task_id=f"{kind.source}_waiting")(kind.source)
+        discovered >> batches
+        # A kind gated after another waits for it whatever its outcome (all_done): council
+        # returns are reconciled with the police months loaded by then.
+        gates[kind.source] = gate.override(
+            task_id=f"gate_{kind.source}",
+            trigger_rule="all_done" if kind.gate_after else "all_success",
+        ).partial(source=kind.source).expand(submission_ids=batches)
+    for kind in KINDS:
+        for before in kind.gate_after:
+            gates[before] >> gates[kind.source]
     transform = DbtTaskGroup(group_id="dbt", **nightly.cosmos_configs())
-    summary = summarise_gates(council, police, aggregate)
+    summary = summarise_gates(*gates.values())
     summary >> transform >> gate_marts()
     summary >> write_reports()
 

@@ -24,14 +24,15 @@ class Check:
     columns: tuple[str, ...] = ()  # delivered column names the examples show, in this order
     # Builds the GX expectation; deferred so that importing the catalogue does not import GX.
     build: Callable[[], Any] | None = None
-    # SQL returning every failing row (line_no and the lower-case columns), reading the
-    # landing rows of one submission as {batch}: GX runs it as an UnexpectedRowsExpectation
-    # when there is no other build, and the gate reruns it to keep every failing row.
+    # SQL returning every failing row (submission_id, line_no and the lower-case columns),
+    # reading the landing rows of a batch of submissions as {batch}: GX runs it, counted per
+    # submission, as an UnexpectedRowsExpectation (mfc.gates.validate_content), and the gate
+    # reruns it for a submission that fails, to keep its failing rows.
     query: str | None = None
     reads: tuple[str, ...] = ()  # other return tables the query reads (it cannot run without)
 
     def expectation(self, wrap: Callable[[str], str] | None = None) -> Any:
-        """The GX expectation; wrap rewrites the query first (see per_submission)."""
+        """The GX expectation; wrap rewrites the query first (see gates.validate_content)."""
         query = wrap(self.query) if wrap and self.query else self.query
         build = self.build or (unexpected_rows(query) if query else None)
         if build is None:
@@ -51,19 +52,6 @@ def unexpected_rows(query: str) -> Callable[[], Any]:
         return gxe.UnexpectedRowsExpectation(unexpected_rows_query=query)
 
     return build
-
-
-def per_submission(query: str) -> str:
-    """Wrap a check's query so that it returns, for each submission, its first 20 failing rows
-    and the number that fail (failing_rows): one GX run then serves a batch of small files
-    (police months, aggregate files), within the 200 rows GX hands back (batches are at most
-    10 files). The query must return submission_id and line_no."""
-    return (
-        "select * from (select failures.*, "
-        "count(*) over (partition by submission_id) as failing_rows, "
-        "row_number() over (partition by submission_id order by line_no) as nth "
-        f"from ({query}) failures) ranked where nth <= 20 order by submission_id, line_no"
-    )
 
 
 def not_blank(column: str) -> Callable[[], Any]:

@@ -1,9 +1,10 @@
 """Gate checks for the council return (SSDA903 header, episodes and missing tables).
 
 Ids are the DfE rule number where one exists (wording as in DfE's validation rules), else
-mfc.<table>.<what>. Each query reads one table of one submission as `{batch}` (landing columns
+mfc.<table>.<what>. Each query reads one table of a batch of submissions as `{batch}` (landing columns
 are lower-case text as delivered, trimmed, blank = null; GX aliases {batch} itself unless the
-query joins) and returns every offending row with its line_no. Queries join audit.submissions
+query joins) and returns every offending row with its submission_id and line_no; windows
+and joins are per submission. Queries join audit.submissions
 for the collection year and the other landing tables of the same submission. Examples keep the
 line and the values that are wrong, never a CHILD or UPN (the line is enough to find the row).
 docs/returns/council.md lists these checks.
@@ -29,7 +30,7 @@ CARE = ("left join (select submission_id, child, count(*) as episodes, "
 def _rows(columns: str, where: str, joins: str = "") -> str:
     # GX aliases {batch} itself unless the query joins; then the query must.
     batch = "{batch} as batch" if joins else "{batch}"
-    return (f"select distinct line_no, {columns} from {batch} {joins} "
+    return (f"select distinct submission_id, line_no, {columns} from {batch} {joins} "
             f"where {where} order by line_no")
 
 
@@ -167,8 +168,9 @@ MISSING_CHECKS: tuple[Check, ...] = (
            # The earlier period of each overlapping pair: the one whose end is wrong (or
            # missing). Equal starts are the duplicate check's; ending and starting again on
            # the same day is not an overlap (DfE holds dates, not times).
-           "select line_no, mis_start, mis_end from (select line_no, mis_start, mis_end, "
-           f"{START} as starts, {END} as ends, lead({START}) over (partition by child "
+           "select submission_id, line_no, mis_start, mis_end from (select submission_id, "
+           f"line_no, mis_start, mis_end, {START} as starts, {END} as ends, "
+           f"lead({START}) over (partition by submission_id, child "
            f"order by {START}, line_no) as next_start from {{batch}} "
            f"where {START} is not null) periods "
            "where next_start > starts and (mis_end is null or next_start < ends) "
@@ -176,9 +178,9 @@ MISSING_CHECKS: tuple[Check, ...] = (
     _check("mfc.missing.duplicate_period", "missing", "content", BLOCKING,
            "The same missing/away period (CHILD and MIS_START) is returned more than once.",
            ("MIS_START",),
-           "select line_no, child, mis_start from ("
-           "select line_no, child, mis_start, "
-           f"count(*) over (partition by child, {START}) as copies "
+           "select submission_id, line_no, child, mis_start from ("
+           "select submission_id, line_no, child, mis_start, "
+           f"count(*) over (partition by submission_id, child, {START}) as copies "
            "from {batch} where mis_start is not null) periods "
            "where copies > 1 order by line_no"),
     _check("mfc.missing.open_at_year_end", "missing", "content", WARNING,

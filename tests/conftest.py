@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import os
 import tempfile
-import uuid
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import psycopg
 import pytest
-from psycopg.conninfo import conninfo_to_dict
+from helpers import create_database, drop_database
 
 # Airflow reads its settings once, at import: give this test session its own state folder
 # (Airflow's SQLite metadata, archive, logs) before anything imports it.
@@ -23,6 +21,9 @@ _SESSION_STATE = Path(tempfile.mkdtemp(prefix="mfc-tests-"))
 os.environ["MFC_STATE_DIR"] = str(_SESSION_STATE)
 os.environ.pop("MFC_WAREHOUSE_URL", None)
 os.environ.setdefault("MFC_PSEUDONYMISATION_KEY", "test-key-not-secret")
+# Tests deliver files and gate them at once; the quiet period is tested on its own
+# (test_landing.py).
+os.environ.setdefault("MFC_LANDING_QUIET_SECONDS", "0")
 
 LOCAL_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -46,24 +47,6 @@ def server_url() -> str:
     return warehouse.start_embedded(_SESSION_STATE, database="postgres")
 
 
-def _database_url(server: str, name: str) -> str:
-    """The server's URL with another database (URLs, not key=value: GX needs a URL)."""
-    return urlsplit(server)._replace(path=f"/{name}").geturl()
-
-
-def create_database(server: str) -> str:
-    name = f"mfc_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'create database "{name}"')
-    return _database_url(server, name)
-
-
-def drop_database(server: str, url: str) -> None:
-    name = conninfo_to_dict(url)["dbname"]
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
-
-
 @pytest.fixture
 def warehouse_url(server_url, monkeypatch, tmp_path):
     """A new, empty warehouse database with the mfc schema, dropped after the test."""
@@ -75,8 +58,3 @@ def warehouse_url(server_url, monkeypatch, tmp_path):
     warehouse.ensure_schema(url)
     yield url
     drop_database(server_url, url)
-
-
-def query(url: str, sql: str, *params):
-    with psycopg.connect(url) as conn:
-        return conn.execute(sql, params or None).fetchall()

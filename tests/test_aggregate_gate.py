@@ -11,10 +11,10 @@ import io
 from pathlib import Path
 
 import pytest
-from conftest import query
+from helpers import gate_waiting, query
 
 from expectations import aggregate as aggregate_checks
-from mfc import batch, landing, load_aggregate
+from mfc import landing
 
 HEADER = ["AREA", "PERIOD_START", "PERIOD_END", "MEASURE", "VALUE", "ROUNDED_TO", "NOTE"]
 GOOD = [
@@ -49,8 +49,7 @@ def deliver(root: Path, rows: list[list[str]], name: str = "answer.csv") -> Path
 
 def gate(url: str, landing_dir: Path) -> tuple[str, dict[str, dict]]:
     landing.register_all(url, landing_dir)
-    [ids] = batch.batches(url, landing.waiting(url, "aggregate"))
-    [outcome] = load_aggregate.gate_and_load_batch(url, ids, "test-run")
+    [outcome] = gate_waiting(url, "aggregate")
     rows = query(url, "select check_id, result, unexpected_count, examples "
                       "from dq.check_results where submission_id = %s", outcome.submission_id)
     return outcome.status, {r[0]: {"result": r[1], "count": r[2], "examples": r[3]}

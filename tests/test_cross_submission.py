@@ -9,12 +9,8 @@ from __future__ import annotations
 import os
 from datetime import date, datetime, timedelta
 
-from conftest import query
-from returns import deliver, good_tables
-from test_gate import gate
-from test_police_gate import CLEVELAND
-from test_police_gate import deliver as deliver_police
-from test_police_gate import gate as gate_police
+from helpers import CLEVELAND, deliver, deliver_police, gate_police, good_tables, query
+from helpers import gate_council as gate
 
 MIDDLESBROUGH = "E06000002"
 

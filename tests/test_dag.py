@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import query
+from helpers import query
 
 from mfc import config, demo_data, nightly, runner
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import query
+from helpers import gate_waiting, query
 
-from mfc import cli, dq_eval, landing, load
+from mfc import cli, dq_eval, landing
 from mfc.synth.defects import ROW_KINDS
 
 NORTH_EAST = "E12000001"
@@ -27,8 +27,7 @@ def gate_all(url: str, out: Path) -> None:
     for folder in (out / "resubmissions" / "1", out / "landing"):
         if folder.exists():
             landing.register_all(url, folder)
-            for submission_id in landing.waiting(url, "council"):
-                load.gate_and_load(url, submission_id, "dq-eval")
+            gate_waiting(url, "council", "dq-eval")
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,9 @@ import os
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from conftest import query
-from returns import deliver, good_tables
+from helpers import deliver, gate_submission, good_tables, query
 
-from mfc import config, landing, load
+from mfc import config, landing
 
 MIDDLESBROUGH, HARTLEPOOL = "E06000002", "E06000001"
 # Judge "overdue" on this day: 2022-23's deadline (30/06/2023) has passed, 2023-24's has not.
@@ -51,7 +50,7 @@ def deliver_on(landing_dir: Path, when: datetime, **kwargs) -> Path:
 
 def gate(url: str, landing_dir: Path, run_id: str) -> str:
     [submission_id] = landing.register_all(url, landing_dir)
-    return load.gate_and_load(url, submission_id, run_id).status
+    return gate_submission(url, submission_id, run_id).status
 
 
 def dbt_build(monkeypatch, tmp_path: Path) -> None:

@@ -10,22 +10,12 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import query
-from returns import deliver, good_tables, to_csv
+from helpers import deliver, gate_submission, good_tables, query, to_csv
+from helpers import gate_council as gate
 
 from expectations import council as council_checks
-from mfc import landing, load
+from mfc import landing
 from mfc.returns.council import EPISODES, HEADER, MISSING
-
-
-def gate(url: str, landing_dir: Path) -> tuple[load.Outcome, dict[str, dict]]:
-    [submission_id] = landing.register_all(url, landing_dir)
-    outcome = load.gate_and_load(url, submission_id, "test-run")
-    rows = query(url, "select check_id, result, unexpected_count, message, examples "
-                      "from dq.check_results where submission_id = %s", submission_id)
-    results = {r[0]: {"result": r[1], "count": r[2], "message": r[3], "examples": r[4]}
-               for r in rows}
-    return outcome, results
 
 
 def test_a_good_return_passes_every_check_and_loads(warehouse_url, tmp_path):
@@ -441,7 +431,7 @@ def test_the_same_files_delivered_twice_are_registered_once(warehouse_url, tmp_p
     deliver(tmp_path / "a", authority="Middlesbrough")  # same bytes, same authority by name
     assert len(landing.register_all(warehouse_url, tmp_path / "a")) == 1
     assert landing.register_all(warehouse_url, tmp_path / "a") == [1]  # still waiting, once
-    load.gate_and_load(warehouse_url, 1, "run-1")
+    gate_submission(warehouse_url, 1, "run-1")
     assert landing.register_all(warehouse_url, tmp_path / "a") == []
     assert query(warehouse_url, "select count(*) from audit.submissions") == [(1,)]
 

@@ -6,7 +6,7 @@ against the synthetic truth (mfc evaluate). Real Airflow, dbt, GX and PostgreSQL
 from __future__ import annotations
 
 import pytest
-from conftest import query
+from helpers import query
 
 from mfc import evaluate, runner
 from mfc.synth import write

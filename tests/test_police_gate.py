@@ -6,20 +6,16 @@ Real PostgreSQL (COPY, SQL), real Great Expectations validations; each test its 
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-from pathlib import Path
 
 import pytest
-from conftest import query
+from helpers import CLEVELAND, police_month_file, query
+from helpers import deliver_police as deliver
+from helpers import gate_police as gate
 
 from expectations import police as police_checks
-from mfc import landing, load_police
 from mfc.pseudonymise import keyed_hash
-from mfc.returns.police import INCIDENTS
 
-CLEVELAND = "E23000013"
 KEY = b"test-key-not-secret"
 
 # FORCE, INCIDENT_REF, PERSON_REF, DOB, AGE, SEX, REPORTED_MISSING, FOUND, RISK, LOOKED_AFTER,
@@ -32,35 +28,6 @@ GOOD = [
     [CLEVELAND, "C-2024-003", "PER-1", "14/05/2009", "", "F", "30/03/2024 23:50", "", "HIGH",
      "", "North Yorkshire", "TS1", ""],
 ]
-
-
-def month_file(rows: list[list[str]]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(INCIDENTS.columns)
-    writer.writerows(rows)
-    return out.getvalue()
-
-
-def deliver(root: Path, month: str, rows: list[list[str]], force: str = CLEVELAND) -> Path:
-    path = root / "landing" / "police" / force / f"{month}.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(month_file(rows))
-    return root / "landing"
-
-
-def gate(url: str, landing_dir: Path) -> dict[int, tuple[str, dict[str, dict]]]:
-    landing.register_all(url, landing_dir)
-    outcomes = {}
-    for batch in load_police.batches(url, landing.waiting(url, "police")):
-        for outcome in load_police.gate_and_load_batch(url, batch, "test-run"):
-            rows = query(url, "select check_id, result, unexpected_count, message, examples "
-                              "from dq.check_results where submission_id = %s",
-                         outcome.submission_id)
-            outcomes[outcome.submission_id] = (outcome.status, {
-                r[0]: {"result": r[1], "count": r[2], "message": r[3], "examples": r[4]}
-                for r in rows})
-    return outcomes
 
 
 def test_a_good_month_passes_every_check_and_loads_keyed_hashes(warehouse_url, tmp_path):
@@ -160,7 +127,7 @@ def test_files_that_cannot_be_read_or_placed_are_quarantined_with_the_reason(
     root = deliver(tmp_path, "2024-03", GOOD, force="Cleveland")  # a name, not the code
     deliver(tmp_path, "March-2024", GOOD)
     (root / "police" / CLEVELAND / "2024-04.csv").write_text(
-        month_file(GOOD).replace(",RISK", ",GRADE"))
+        police_month_file(GOOD).replace(",RISK", ",GRADE"))
     (root / "police" / CLEVELAND / "2024-05.csv").write_bytes(b"")
     outcomes = gate(warehouse_url, root)
     failed = {query(warehouse_url, "select collection_year from audit.submissions "

@@ -13,10 +13,9 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from conftest import query
-from returns import deliver, good_tables
+from helpers import deliver, gate_submission, good_tables, query
 
-from mfc import landing, load, reports
+from mfc import landing, pipeline, reports
 
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,8 +40,8 @@ def browser():
     driver.quit()
 
 
-def _gate(url: str, landing_dir: Path, run_id: str) -> list[load.Outcome]:
-    return [load.gate_and_load(url, sid, run_id) for sid in landing.register_all(url, landing_dir)]
+def _gate(url: str, landing_dir: Path, run_id: str) -> list[pipeline.Outcome]:
+    return [gate_submission(url, sid, run_id) for sid in landing.register_all(url, landing_dir)]
 
 
 def _a_year_earlier(tables: dict[str, list[dict[str, str]]]) -> dict[str, list[dict[str, str]]]:

@@ -9,9 +9,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import query
+from helpers import gate_waiting, query
 
-from mfc import landing, load, load_police
+from mfc import landing
 from mfc.synth import defects, parameters, write
 from mfc.synth.simulate import collection_year
 
@@ -71,13 +71,12 @@ def test_clean_returns_pass_every_gate_check(warehouse_url, tmp_path):
     landing.register_all(warehouse_url, tmp_path / "landing")
     council = landing.waiting(warehouse_url, "council")
     assert len(council) == 3
-    outcomes = [load.gate_and_load(warehouse_url, sid, "synth") for sid in council]
+    outcomes = gate_waiting(warehouse_url, "council", "synth")
     assert [o.status for o in outcomes] == ["loaded"] * 3, [o.failed_checks for o in outcomes]
     # Police month files of the forces of those authorities: Cleveland and South Wales.
     police = landing.waiting(warehouse_url, "police")
     assert len(police) == 2 * 12
-    outcomes = [o for batch in load_police.batches(warehouse_url, police)
-                for o in load_police.gate_and_load_batch(warehouse_url, batch, "synth")]
+    outcomes = gate_waiting(warehouse_url, "police", "synth")
     assert {o.status for o in outcomes} == {"loaded"}, [o.failed_checks for o in outcomes]
     # What was loaded is what the truth says the councils and forces recorded.
     records = rows(tmp_path / "truth" / "records.csv")

@@ -41,6 +41,32 @@ def reports_dir() -> Path:
     return _path_from_env("MFC_REPORTS_DIR", state_dir() / "reports")
 
 
+def _int_from_env(name: str, default: int, minimum: int = 0) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise RuntimeError(f"{name}={value!r} is not a whole number") from None
+    if number < minimum:
+        raise RuntimeError(f"{name}={value!r} must be at least {minimum}")
+    return number
+
+
+def landing_quiet_seconds() -> int:
+    """A delivery counts as complete once none of its files has changed for this long (or its
+    folder holds a .complete marker): a file still being written is left for the next run."""
+    return _int_from_env("MFC_LANDING_QUIET_SECONDS", 60)
+
+
+def max_connections() -> int:
+    """The most server connections one run may hold at once (the server's max_connections is
+    shared with everything else on the machine). Gate tasks hold at most two each (a psycopg
+    connection and GX's, unpooled); dbt holds its threads' and one more."""
+    return _int_from_env("MFC_MAX_CONNECTIONS", 20, minimum=6)
+
+
 def authorities_seed() -> Path:
     return dbt_project_dir() / "seeds" / "authorities.csv"
 

@@ -116,7 +116,7 @@ def mark_superseded(conn: psycopg.Connection, submission_id: int, run_id: str,
                     loaded: bool) -> list[int]:
     """Warn on every earlier submission a later one replaces; return their ids. Any later
     delivery replaces a quarantined one (it is the authority's newer attempt; the earlier
-    results stay in dq); only a loaded one replaces loaded data (mfc.load.settle did that)."""
+    results stay in dq); only a loaded one replaces loaded data (mfc.pipeline.settle did that)."""
     from mfc import gates
 
     earlier = conn.execute(

@@ -11,10 +11,12 @@ from typing import Any
 
 import psycopg
 
-from expectations.checks import Check, per_submission
+from expectations.checks import Check
 from mfc.warehouse import sqlalchemy_url
 
-MAX_EXAMPLES = 20
+MAX_EXAMPLES = 20        # shown in the report and kept with the result
+MAX_FAILING_ROWS = 1000  # kept per check and submission (dq.failing_rows, the CSV);
+                         # the result counts them all
 
 
 @dataclass
@@ -80,10 +82,15 @@ def _warehouse(url: str) -> Iterator[tuple[Any, Any, Any]]:
     pool per data source until garbage collection: close it when done, or a nightly run's many
     validations hold dozens of connections open."""
     import great_expectations as gx
+    from sqlalchemy.pool import NullPool
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = gx.data_context.types.base.ProgressBarsConfig(globally=False)
-    source = context.data_sources.add_sql("warehouse", connection_string=sqlalchemy_url(url))
+    # No pool: each query GX makes borrows a connection and gives it back to the server, so a
+    # validation holds one connection at a time and none outlives it (GX's own engines are
+    # freed only by the garbage collector: pooled, a nightly run held dozens open).
+    source = context.data_sources.add_sql("warehouse", connection_string=sqlalchemy_url(url),
+                                          kwargs={"poolclass": NullPool})
     try:
         yield gx, context, source
     finally:
@@ -116,96 +123,90 @@ def _from_gx(check: Check, file_name: str, checked: int, gx_result: Any) -> Chec
                    _examples(check, file_name, rows))
 
 
-def validate_tables(
-    url: str,
-    submission_id: int,
-    checks: tuple[Check, ...],
-    columns_by_table: dict[str, list[str]],
-    file_names: dict[str, str],
-    row_counts: dict[str, int],
-) -> list[CheckResult]:
-    """Validate each table's landing rows of one submission with the checks that read it."""
-    with _warehouse(url) as (gx, context, source):
-        results = []
-        for table, columns in columns_by_table.items():
-            table_checks = [c for c in checks if c.table == table]
-            if not table_checks:
-                continue
-            selected = ", ".join(["submission_id", "line_no", *(c.lower() for c in columns)])
-            asset = source.add_query_asset(
-                f"council_{table}",
-                query=f"select {selected} from landing.council_{table} "
-                f"where submission_id = {int(submission_id)}",
-            )
-            suite = context.suites.add(gx.ExpectationSuite(f"council_{table}_{checks[0].stage}"))
-            for check in table_checks:
-                suite.add_expectation(check.expectation())
-            validation = context.validation_definitions.add(
-                gx.ValidationDefinition(
-                    name=f"council_{table}_{submission_id}",
-                    data=asset.add_batch_definition_whole_table("submission"),
-                    suite=suite,
-                )
-            )
-            # COMPLETE with line_no as the index: failing rows come back with their line numbers.
-            run = validation.run(result_format={
-                "result_format": "COMPLETE", "unexpected_index_column_names": ["line_no"],
-            })
-            by_id = {r.expectation_config.meta["check_id"]: r for r in run.results}
-            for check in table_checks:
-                results.append(
-                    _from_gx(check, file_names[table], row_counts[table], by_id[check.check_id])
-                )
-        return results
+def columns_result(check: Check, file_name: str, delivered: list[str],
+                   required: tuple[str, ...]) -> CheckResult:
+    """A structure check, from the columns line 1 delivered: every required one is there."""
+    missing = [c for c in required if c not in delivered]
+    result = outcome(check, len(missing), len(required),
+                     [{"file": file_name, "line": 1, "values": {c: None}} for c in missing])
+    if missing:
+        result.message = f"{file_name} lacks the column(s) {', '.join(missing)}; {check.message}"
+    return result
 
 
-def validate_batch(
-    url: str,
-    landing_table: str,
-    submission_ids: list[int],
-    checks: tuple[Check, ...],
-    file_names: dict[int, str],
-    row_counts: dict[int, int],
-) -> dict[int, list[CheckResult]]:
-    """Validate the landing rows of several submissions in one GX run (small files: police
-    months). Each check's query returns per submission its first failing rows and their number
-    (failing_rows); see expectations.checks.per_submission."""
-    if len(submission_ids) * MAX_EXAMPLES > 200:  # GX hands back at most 200 rows per query
-        raise ValueError(f"at most {200 // MAX_EXAMPLES} submissions per batch")
+def failing_rows_sql(check: Check, landing_table: str, submission_ids: list[int]) -> str:
+    """The check's query over the landing rows of these submissions: every failing row, with
+    its submission_id and line_no."""
+    ids = ", ".join(str(int(i)) for i in submission_ids)
+    batch = f"(select * from {landing_table} where submission_id in ({ids}))"
+    # As GX substitutes {batch}: a query that joins aliases it itself.
+    batch += "" if re.search(r"\bjoin\b", check.query or "", re.IGNORECASE) else " as subselect"
+    return check.query.format(batch=batch)
+
+
+def validate_content(url: str, checks: tuple[Check, ...], landing_tables: dict[str, str],
+                     runnable: dict[str, list[int]]) -> dict[str, dict[int, int]]:
+    """Run the content checks of a whole batch of submissions in one GX validation: each check
+    is one SQL query over every submission it may read (runnable: check id -> submission ids),
+    returning one row per submission that fails it, with how many of its rows fail. Returns
+    check id -> {submission id: failing rows} (a submission that passes is absent)."""
+    active = [c for c in checks if runnable.get(c.check_id)]
+    if not active:
+        return {}
+    everyone = sorted({sid for c in active for sid in runnable[c.check_id]})
+    ids = ", ".join(str(int(i)) for i in everyone)
     with _warehouse(url) as (gx, context, source):
-        ids = ", ".join(str(int(i)) for i in submission_ids)
         asset = source.add_query_asset(
-            "batch", query=f"select * from {landing_table} where submission_id in ({ids})")
-        suite = context.suites.add(gx.ExpectationSuite(f"{landing_table}_batch"))
-        for check in checks:
-            suite.add_expectation(check.expectation(wrap=per_submission))
+            "submissions",
+            query=f"select submission_id from audit.submissions where submission_id in ({ids})")
+        suite = context.suites.add(gx.ExpectationSuite("content"))
+        for check in active:
+            rows = failing_rows_sql(check, landing_tables[check.table], runnable[check.check_id])
+            rows = rows.replace("{", "{{").replace("}", "}}")  # literal braces, for GX's format
+            # A join, so GX leaves {batch} for us to alias (it aliases only join-free queries).
+            suite.add_expectation(check.expectation(wrap=lambda _, rows=rows: (
+                f"select submission_id, count(*) as failing_rows from ({rows}) failures "
+                "join {batch} as in_batch using (submission_id) group by submission_id")))
         validation = context.validation_definitions.add(gx.ValidationDefinition(
-            name="batch", data=asset.add_batch_definition_whole_table("batch"), suite=suite))
+            name="content", data=asset.add_batch_definition_whole_table("batch"), suite=suite))
         run = validation.run(result_format={"result_format": "COMPLETE"})
-        by_id = {r.expectation_config.meta["check_id"]: r for r in run.results}
-        results: dict[int, list[CheckResult]] = {sid: [] for sid in submission_ids}
-        for check in checks:
-            gx_result = by_id[check.check_id]
-            error = _raised(gx_result)
-            if error:
-                raise RuntimeError(f"check {check.check_id} could not run: {error}")
-            rows = (gx_result.result or {}).get("details", {}).get("unexpected_rows", [])
-            failing: dict[int, list[dict[str, Any]]] = {}
-            for row in rows:
-                failing.setdefault(int(row["submission_id"]), []).append(row)
-            for sid in submission_ids:
-                found = failing.get(sid, [])
-                count = int(found[0]["failing_rows"]) if found else 0
-                results[sid].append(outcome(check, count, row_counts[sid],
-                                            _examples(check, file_names[sid], found)))
-        return results
+    counts: dict[str, dict[int, int]] = {}
+    for gx_result in run.results:
+        check_id = gx_result.expectation_config.meta["check_id"]
+        error = _raised(gx_result)
+        if error:
+            # A check that cannot run is a defect in the check, not in the data: stop loudly.
+            raise RuntimeError(f"check {check_id} could not run: {error}")
+        rows = (gx_result.result or {}).get("details", {}).get("unexpected_rows", [])
+        counts[check_id] = {int(r["submission_id"]): int(r["failing_rows"]) for r in rows}
+    return counts
 
 
 def store(conn: psycopg.Connection, submission_id: int, run_id: str,
-          results: list[CheckResult], landing_tables: dict[str, str] | None = None) -> None:
-    """Write the results, and every failing row: a check's query is run again over the
-    submission's landing rows (landing_tables: return table -> landing table) so that no failing
-    row is left out; a check without a query keeps its examples."""
+          results: list[CheckResult], sources: dict[str, tuple[str, str]] | None = None,
+          batches: dict[str, list[int]] | None = None) -> None:
+    """Write the results and their failing rows. A query check that found rows is run again
+    (sources: return table -> (landing table, file name)) over the batch it was run on
+    (batches: check id -> submission ids; this one alone if not given), keeping this
+    submission's rows: the first MAX_FAILING_ROWS are kept, and the first examples are read
+    from them; the result keeps the count of all. A check without a query keeps its
+    examples."""
+    for r in results:
+        if r.result not in ("FAIL", "WARNING"):
+            continue
+        source = (sources or {}).get(r.check.table or "")
+        if r.check.query and source:
+            batch = (batches or {}).get(r.check.check_id) or [submission_id]
+            r.examples = _store_failing_rows(conn, submission_id, run_id, r.check, *source,
+                                             batch)
+        else:
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "insert into dq.failing_rows (submission_id, run_id, check_id, file_name, "
+                    "line_no, \"values\") values (%s, %s, %s, %s, %s, %s)",
+                    [(submission_id, run_id, r.check.check_id, ex.get("file", ""),
+                      ex.get("line"), json.dumps(ex.get("values", {}), default=str))
+                     for ex in r.examples[:MAX_FAILING_ROWS]])
     with conn.cursor() as cur:
         cur.executemany(
             """
@@ -222,36 +223,29 @@ def store(conn: psycopg.Connection, submission_id: int, run_id: str,
                 for r in results
             ],
         )
-    for r in results:
-        if r.result not in ("FAIL", "WARNING"):
-            continue
-        landing_table = (landing_tables or {}).get(r.check.table or "")
-        if r.check.query and landing_table:
-            _store_failing_rows(conn, submission_id, run_id, r, landing_table)
-        else:
-            with conn.cursor() as cur:
-                cur.executemany(
-                    "insert into dq.failing_rows (submission_id, run_id, check_id, file_name, "
-                    "line_no, \"values\") values (%s, %s, %s, %s, %s, %s)",
-                    [(submission_id, run_id, r.check.check_id, ex.get("file", ""),
-                      ex.get("line"), json.dumps(ex.get("values", {}), default=str))
-                     for ex in r.examples])
 
 
 def _store_failing_rows(conn: psycopg.Connection, submission_id: int, run_id: str,
-                        result: CheckResult, landing_table: str) -> None:
-    check = result.check
-    file_name = (result.examples[0]["file"] if result.examples else f"{check.table}.csv")
-    batch = f"(select * from {landing_table} where submission_id = {int(submission_id)})"
-    # As GX substitutes {batch}: a query that joins aliases it itself.
-    batch += "" if re.search(r"\bjoin\b", check.query, re.IGNORECASE) else " as subselect"
+                        check: Check, landing_table: str, file_name: str,
+                        batch: list[int]) -> list[dict[str, Any]]:
+    """Keep the check's first MAX_FAILING_ROWS failing rows; return the first MAX_EXAMPLES."""
     values = ", ".join(f"'{c}', failing.{c.lower()}" for c in check.columns)
+    # Over the whole batch, as the check was run: a check may compare files of one batch.
+    rows = failing_rows_sql(check, landing_table, batch)
     conn.execute(
         f"insert into dq.failing_rows (submission_id, run_id, check_id, file_name, line_no, "
         f"\"values\") select %s, %s, %s, %s, failing.line_no, jsonb_build_object({values}) "
-        f"from ({check.query.format(batch=batch)}) as failing",
-        (submission_id, run_id, check.check_id, file_name),
+        f"from ({rows}) as failing where failing.submission_id = %s "
+        "order by failing.line_no limit %s",
+        (submission_id, run_id, check.check_id, file_name, submission_id,
+         MAX_FAILING_ROWS),
     )
+    kept = conn.execute(
+        "select line_no, \"values\" from dq.failing_rows where submission_id = %s "
+        "and run_id = %s and check_id = %s order by line_no limit %s",
+        (submission_id, run_id, check.check_id, MAX_EXAMPLES)).fetchall()
+    return [{"file": file_name, "line": line, "values": {c: found.get(c) for c in check.columns}}
+            for line, found in kept]
 
 
 def validate_marts(url: str, checks: tuple[Check, ...]) -> list[CheckResult]:

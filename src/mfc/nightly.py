@@ -3,85 +3,78 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from mfc import batch, config, landing, load, load_aggregate, load_police, warehouse
+from mfc import config, landing, pipeline, warehouse
+from mfc.kinds import KINDS, kind
 
 log = logging.getLogger(__name__)
+
+CONNECTIONS_PER_GATE = 2  # a gate task's psycopg connection and GX's (unpooled)
+DBT_THREADS = 2           # dbt/profiles.yml
 
 
 class MartGateFailed(RuntimeError):
     """The marts broke an assertion: analysts must not see this build."""
 
 
+def gate_slots() -> int:
+    """Gate tasks of one kind that may run at once. Two kinds gate side by side (police and
+    aggregate; council after police), each task holds CONNECTIONS_PER_GATE connections, and
+    dbt's threads and one more are kept back: within MFC_MAX_CONNECTIONS (20), and no more
+    than the machine has cores."""
+    spare = config.max_connections() - DBT_THREADS - 1
+    return max(1, min(os.cpu_count() or 1, spare // (2 * CONNECTIONS_PER_GATE)))
+
+
 def discover(landing_dir: str) -> dict[str, int]:
-    """Make sure the warehouse tables exist and register new deliveries; what waits, by source."""
+    """Make sure the warehouse tables exist and register new deliveries; what waits, by kind."""
     url = config.require_warehouse_url()
     folder = Path(landing_dir)
     if not folder.is_dir():
         raise FileNotFoundError(f"landing folder {folder} does not exist")
     warehouse.ensure_schema(url)
     landing.register_all(url, folder)
-    counts = {source: len(landing.waiting(url, source))
-              for source in ("council", "police", "aggregate")}
-    log.info("to gate from %s: %d council return(s), %d police month file(s), %d aggregate "
-             "file(s)", folder, counts["council"], counts["police"], counts["aggregate"])
+    counts = {k.source: len(landing.waiting(url, k.source)) for k in KINDS}
+    log.info("to gate from %s: %s", folder,
+             ", ".join(f"{n} {kind(source).label}(s)" for source, n in counts.items()))
     return counts
 
 
-def council_waiting() -> list[int]:
-    """Council submissions to gate, one by one."""
-    return landing.waiting(config.require_warehouse_url(), "council")
-
-
-def police_waiting() -> list[list[int]]:
-    """Police month files to gate, in batches (mfc.batch)."""
+def waiting_batches(source: str) -> list[list[int]]:
+    """Submissions of one kind to gate, in at most pipeline.MAX_BATCHES batches."""
     url = config.require_warehouse_url()
-    return batch.batches(url, landing.waiting(url, "police"))
+    chosen = pipeline.batches(url, kind(source), landing.waiting(url, source))
+    if chosen:
+        sizes = sorted(len(b) for b in chosen)
+        log.info("%d %s(s) in %d batch(es) of %d to %d", sum(sizes), kind(source).label,
+                 len(chosen), sizes[0], sizes[-1])
+    return chosen
 
 
-def aggregate_waiting() -> list[list[int]]:
-    """Aggregate files to gate, in batches (mfc.batch)."""
-    url = config.require_warehouse_url()
-    return batch.batches(url, landing.waiting(url, "aggregate"))
-
-
-def gate(submission_id: int, run_id: str) -> dict[str, Any]:
-    """Gate one submission; a quarantine is an outcome, not a task failure."""
-    outcome = load.gate_and_load(config.require_warehouse_url(), submission_id, run_id)
-    log.info("submission %s: %s %s", submission_id, outcome.status,
-             ", ".join(outcome.failed_checks))
-    return outcome.as_dict()
-
-
-def gate_police(submission_ids: list[int], run_id: str) -> list[dict[str, Any]]:
-    """Gate one batch of police month files; quarantines are outcomes, not task failures."""
-    outcomes = load_police.gate_and_load_batch(config.require_warehouse_url(), submission_ids,
-                                               run_id)
+def gate_batch(source: str, submission_ids: list[int], run_id: str) -> list[dict[str, Any]]:
+    """Gate one batch of one kind; quarantines are outcomes, not task failures."""
+    outcomes = pipeline.gate_and_load_batch(config.require_warehouse_url(), kind(source),
+                                            submission_ids, run_id)
     for outcome in outcomes:
-        log.info("police submission %s: %s %s", outcome.submission_id, outcome.status,
+        log.info("%s %s: %s %s", kind(source).label, outcome.submission_id, outcome.status,
                  ", ".join(outcome.failed_checks))
     return [o.as_dict() for o in outcomes]
 
 
-def gate_aggregate(submission_ids: list[int], run_id: str) -> list[dict[str, Any]]:
-    """Gate one batch of aggregate files; quarantines are outcomes, not task failures."""
-    outcomes = load_aggregate.gate_and_load_batch(config.require_warehouse_url(),
-                                                  submission_ids, run_id)
-    for outcome in outcomes:
-        log.info("aggregate submission %s: %s %s", outcome.submission_id, outcome.status,
-                 ", ".join(outcome.failed_checks))
-    return [o.as_dict() for o in outcomes]
+def batch_label(source: str, submission_ids: list[int]) -> str:
+    """How the Airflow UI names a mapped gate task: its batch."""
+    return (f"{len(submission_ids)} {kind(source).label}(s), "
+            f"{submission_ids[0]}-{submission_ids[-1]}" if submission_ids else "empty")
 
 
-def summarise(council: list[dict[str, Any]] | None,
-              *batched: list[list[dict[str, Any]]] | None) -> dict[str, int]:
-    """Submissions by status; each quarantine logged with its failed checks. Council outcomes
-    come one per submission, police and aggregate ones in lists per batch (None: none ran)."""
-    outcomes = [*(council or []), *(o for batches in batched for batch in batches or []
-                                    for o in batch)]
+def summarise(*by_kind: list[list[dict[str, Any]]] | None) -> dict[str, int]:
+    """Submissions by status; each quarantine logged with its failed checks. Outcomes come in
+    lists per batch, a list of batches per kind (None: none ran)."""
+    outcomes = [o for batches in by_kind for batch in batches or [] for o in batch]
     counts: dict[str, int] = {}
     for outcome in outcomes:
         counts[outcome["status"]] = counts.get(outcome["status"], 0) + 1

@@ -15,7 +15,7 @@ from typing import Any
 import psycopg
 
 # What a force writes in LOOKED_AFTER for a looked-after child (docs/returns/police.md);
-# promotion to raw keeps Y and N and reads anything else as blank (mfc.load_police).
+# promotion to raw keeps Y and N and reads anything else as blank (mfc.kinds.police).
 LOOKED_AFTER = "Y"
 
 # A submission can be checked again by a later run (e.g. mfc.submission.superseded): the newest

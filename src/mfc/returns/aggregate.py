@@ -5,7 +5,7 @@ docs/returns/aggregate.md is the same specification written for the people who s
 
 from __future__ import annotations
 
-from mfc.returns.council import Table
+from mfc.returns.table import Table
 
 VALUES = Table(
     "values",

@@ -9,19 +9,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-
-@dataclass(frozen=True)
-class Table:
-    name: str             # header / episodes / missing
-    file_name: str        # as delivered
-    columns: tuple[str, ...]  # column names as the spec writes them, all required
-    landing_schema_table: str | None = None  # default landing.council_<name>
-    optional: tuple[str, ...] = ()  # columns read when delivered, not required
-
-    @property
-    def landing_table(self) -> str:
-        return self.landing_schema_table or f"landing.council_{self.name}"
-
+from mfc.returns.table import Table
 
 HEADER = Table("header", "header.csv", ("CHILD", "SEX", "DOB", "ETHNIC", "UPN", "MOTHER", "MC_DOB"))
 EPISODES = Table(
@@ -81,11 +69,6 @@ class CollectionYear:
             raise ValueError(f"collection year {label!r} is not of the form 2023-24")
         first = int(match[1])
         return cls(f"{first}-{match[2]}", date(first, 4, 1), date(first + 1, 3, 31))
-
-
-def normalise_column(name: str) -> str:
-    """Column names as delivered -> DfE names: BOM, spaces and case do not matter."""
-    return name.replace("\ufeff", "").strip().upper()
 
 
 # Code lists by collection year (first year of the collection: 2024 = 2024-25), from DfE's

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from functools import cache
 
 from mfc import config
-from mfc.returns.council import Table
+from mfc.returns.table import Table
 
 INCIDENTS = Table(
     "incidents",

@@ -300,3 +300,9 @@ create table if not exists raw.aggregate_values (
     note text,
     primary key (submission_id, line_no)
 );
+
+-- Added with national scale: a delivered file that cannot be read (a link, a special file, an
+-- unreadable one) is registered with the reason and no copy, and its delivery is quarantined.
+alter table audit.submission_files add column if not exists problem text;
+alter table audit.submission_files alter column sha256 drop not null;
+alter table audit.submission_files alter column archived_path drop not null;

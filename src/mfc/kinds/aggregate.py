@@ -1,4 +1,5 @@
-"""Gate and load aggregate files (docs/returns/aggregate.md), in batches (mfc.batch).
+"""Aggregate figures (docs/returns/aggregate.md): FOI answers, legacy tables; one submission
+per file, <landing>/aggregate/<source>/<name>.csv or .xlsx.
 
 A value is stored as an interval: a number is itself (or, if rounded, the range that rounds
 to it); a suppressed value (<5, c, *, x, blank) is the range it may hide.
@@ -14,11 +15,12 @@ import psycopg
 
 from expectations import aggregate as aggregate_checks
 from expectations.checks import Check
-from mfc import batch
-from mfc.batch import Waiting
+from mfc.files import FileProblem
 from mfc.gates import CheckResult
 from mfc.geography import AuthorityRegister, UnknownAuthority, name_key
-from mfc.load import FileProblem, Outcome, settle
+from mfc.kinds.one_file import OneFileKind
+from mfc.landing import Delivery
+from mfc.pipeline import Waiting, settle
 from mfc.returns.aggregate import NATIONAL_AREAS, SUFFIXES, VALUES
 from mfc.returns.police import force_codes
 
@@ -89,29 +91,36 @@ def _area(value: str, on: date, authorities: AuthorityRegister) -> tuple[str, st
     return None
 
 
-class AggregateFiles:
-    """The aggregate file as a batch.ReturnKind."""
-
+class AggregateFiles(OneFileKind):
     source = "aggregate"
+    label = "aggregate file"
     table = VALUES
-    file_checks = (_check("aggregate.file.readable"), _check("aggregate.columns"))
     content = aggregate_checks.CONTENT
+    readable = _check("aggregate.file.readable")
+    columns_check = _check("aggregate.columns")
+    layout = "aggregate/<source>/<name>.csv"
+    suffixes = SUFFIXES
+
+    def period_of(self, path: Path) -> str:
+        return path.stem
+
+    def resolve(self, delivery: Delivery, register: AuthorityRegister):
+        """A file may hold figures for many areas and periods: it has neither."""
+        return None, None
 
     def delivery_checks(self, waiting: Waiting) -> list[CheckResult]:
         check = _check("aggregate.file.type")
-        if waiting.path.suffix.lower() in SUFFIXES:
+        name = waiting.file.file_name
+        if Path(name).suffix.lower() in SUFFIXES:
             return [CheckResult(check, "PASS", 0, 1)]
-        return [CheckResult(check, "FAIL", 1, 1, [{"file": waiting.file_name}],
-                            f"{waiting.file_name} is not .csv or .xlsx. {check.message}")]
+        return [CheckResult(check, "FAIL", 1, 1, [{"file": name}],
+                            f"{name} is not .csv or .xlsx. {check.message}")]
 
     def read_file(self, waiting: Waiting) -> Path:
-        if waiting.path.suffix.lower() == ".xlsx":
-            return workbook_as_csv(waiting.path, waiting.path.parent / "as-csv"
-                                   / f"{waiting.path.stem}.csv")
-        return waiting.path
-
-    def after_landing(self, conn: psycopg.Connection, waiting: Waiting) -> None:
-        return None
+        path = waiting.file.path
+        if path.suffix.lower() == ".xlsx":
+            return workbook_as_csv(path, path.parent / "as-csv" / f"{path.stem}.csv")
+        return path
 
     def before_content(self, conn: psycopg.Connection, submission_ids: list[int]) -> None:
         """Resolve each distinct AREA and PERIOD_END once, not each row."""
@@ -136,11 +145,10 @@ class AggregateFiles:
 
     def promote(self, conn: psycopg.Connection, waiting: Waiting) -> str:
         conn.execute(PROMOTE, {"sid": waiting.submission_id})
-        return settle(conn, "aggregate", waiting.submission_id, waiting.delivered_as,
+        return settle(conn, self.source, waiting.submission_id, waiting.delivered_as,
                       waiting.period)
 
 
-def gate_and_load_batch(url: str, submission_ids: list[int], run_id: str) -> list[Outcome]:
-    """Check a batch of aggregate files and load each whole, or quarantine it whole."""
-    return batch.gate_and_load_batch(url, AggregateFiles(), submission_ids, run_id)
 
+
+AGGREGATE = AggregateFiles()

@@ -1,4 +1,5 @@
-"""Gate and load police month files (docs/returns/police.md), in batches (mfc.batch)."""
+"""The police return (docs/returns/police.md): one file per force and calendar month,
+<landing>/police/<force>/<YYYY-MM>.csv, one row per incident."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ import psycopg
 
 from expectations import police as police_checks
 from expectations.checks import Check
-from mfc import batch, config
-from mfc.batch import Waiting
+from mfc import config
 from mfc.gates import CheckResult
 from mfc.geography import AuthorityRegister, UnknownAuthority
-from mfc.load import Outcome, settle
+from mfc.kinds.one_file import OneFileKind
+from mfc.landing import Delivery
+from mfc.pipeline import Waiting, settle
 from mfc.pseudonymise import hmac_pads
+from mfc.returns import police
 from mfc.returns.police import INCIDENTS, ReturnMonth
 
 PROMOTE = """
@@ -86,19 +89,26 @@ def _resolve_authorities(conn: psycopg.Connection, submission_ids: Iterable[int]
     )
 
 
-class PoliceMonths:
-    """The police month file as a batch.ReturnKind."""
-
+class PoliceMonths(OneFileKind):
     source = "police"
+    label = "police month file"
     table = INCIDENTS
-    file_checks = (_check("police.file.readable"), _check("police.columns"))
     content = police_checks.CONTENT
+    readable = _check("police.file.readable")
+    columns_check = _check("police.columns")
+    layout = "police/<force>/<YYYY-MM>.csv"
+    batch_size = 24  # two years of a force's months
+
+    def resolve(self, delivery: Delivery, register: AuthorityRegister):
+        try:
+            month = ReturnMonth.parse(delivery.collection_year)
+        except ValueError:
+            month = None
+        force = delivery.authority_as_delivered.strip().upper()
+        return (force if force in police.force_codes() else None), month
 
     def delivery_checks(self, waiting: Waiting) -> list[CheckResult]:
         return _submission_checks(waiting.delivered_as, waiting.period, waiting.gss)
-
-    def read_file(self, waiting: Waiting):
-        return waiting.path
 
     def after_landing(self, conn: psycopg.Connection, waiting: Waiting) -> None:
         # What the folder and file name say, for the checks that compare rows with them.
@@ -113,14 +123,7 @@ class PoliceMonths:
     def promote(self, conn: psycopg.Connection, waiting: Waiting) -> str:
         inner, outer = hmac_pads(config.pseudonymisation_key())
         conn.execute(PROMOTE, {"sid": waiting.submission_id, "ik": inner, "ok": outer})
-        return settle(conn, "police", waiting.submission_id, waiting.gss, waiting.period)
+        return settle(conn, self.source, waiting.submission_id, waiting.gss, waiting.period)
 
 
-def batches(url: str, submission_ids: list[int]) -> list[list[int]]:
-    """Waiting police submissions in batches of one force's months (mfc.batch.batches)."""
-    return batch.batches(url, submission_ids)
-
-
-def gate_and_load_batch(url: str, submission_ids: list[int], run_id: str) -> list[Outcome]:
-    """Check a batch of police month files and load each whole, or quarantine it whole."""
-    return batch.gate_and_load_batch(url, PoliceMonths(), submission_ids, run_id)
+POLICE = PoliceMonths()

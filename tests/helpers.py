@@ -1,4 +1,5 @@
-"""A small, valid council return to copy and spoil in tests, and helpers to deliver it."""
+"""Helpers the tests share: databases on the test server, a small valid council return to copy
+and spoil, delivering returns as authorities would, and gating what was delivered."""
 
 from __future__ import annotations
 
@@ -6,10 +7,69 @@ import copy
 import csv
 import io
 import os
+import uuid
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
+
+from mfc import landing, pipeline
+from mfc.kinds import COUNCIL, kind
 from mfc.returns.council import EPISODES, HEADER, MISSING, CollectionYear
+from mfc.returns.police import INCIDENTS
+
+CLEVELAND = "E23000013"
+
+
+def query(url: str, sql: str, *params):
+    with psycopg.connect(url) as conn:
+        return conn.execute(sql, params or None).fetchall()
+
+
+def database_url(server: str, name: str) -> str:
+    """The server's URL with another database (URLs, not key=value: GX needs a URL)."""
+    return urlsplit(server)._replace(path=f"/{name}").geturl()
+
+
+def create_database(server: str) -> str:
+    name = f"mfc_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'create database "{name}"')
+    return database_url(server, name)
+
+
+def drop_database(server: str, url: str) -> None:
+    name = conninfo_to_dict(url)["dbname"]
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{name}" with (force)')
+
+
+def gate_submission(url: str, submission_id: int, run_id: str = "test-run") -> pipeline.Outcome:
+    """Gate one registered council submission: a batch of one."""
+    [outcome] = pipeline.gate_and_load_batch(url, COUNCIL, [submission_id], run_id)
+    return outcome
+
+
+def gate_waiting(url: str, source: str = "council",
+                 run_id: str = "test-run") -> list[pipeline.Outcome]:
+    """Gate every waiting submission of a kind, in the batches the nightly run would use."""
+    return pipeline.gate_waiting(url, kind(source), run_id)
+
+
+def register_and_gate(url: str, landing_dir: Path, source: str = "council",
+                      run_id: str = "test-run") -> list[pipeline.Outcome]:
+    landing.register_all(url, landing_dir)
+    return gate_waiting(url, source, run_id)
+
+
+def results_of(url: str, submission_id: int) -> dict[str, dict]:
+    """The stored check results of a submission, by check id."""
+    rows = query(url, "select check_id, result, unexpected_count, message, examples "
+                      "from dq.check_results where submission_id = %s", submission_id)
+    return {r[0]: {"result": r[1], "count": r[2], "message": r[3], "examples": r[4]}
+            for r in rows}
 
 GOOD = {
     "header": [
@@ -85,3 +145,30 @@ def on_time(path: Path, year: str) -> None:
         return
     stamp = datetime(due.year, 5, 1).timestamp()
     os.utime(path, (stamp, stamp))
+
+
+def gate_council(url: str, landing_dir: Path) -> tuple[pipeline.Outcome, dict[str, dict]]:
+    """Register the one council return delivered and gate it: its outcome and results."""
+    [submission_id] = landing.register_all(url, landing_dir)
+    return gate_submission(url, submission_id), results_of(url, submission_id)
+
+
+def police_month_file(rows: list[list[str]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(INCIDENTS.columns)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def deliver_police(root: Path, month: str, rows: list[list[str]], force: str = CLEVELAND) -> Path:
+    path = root / "landing" / "police" / force / f"{month}.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(police_month_file(rows))
+    return root / "landing"
+
+
+def gate_police(url: str, landing_dir: Path) -> dict[int, tuple[str, dict[str, dict]]]:
+    landing.register_all(url, landing_dir)
+    return {o.submission_id: (o.status, results_of(url, o.submission_id))
+            for o in gate_waiting(url, "police")}

@@ -24,8 +24,8 @@ from urllib.parse import urlsplit
 import psycopg
 
 from mfc import config, evaluate, landing, pipeline, warehouse
-from mfc.kinds import COUNCIL, POLICE
 from mfc.geography import AuthorityRegister
+from mfc.kinds import COUNCIL, POLICE
 from mfc.synth import write
 
 

@@ -284,6 +284,9 @@ SUBMISSION: tuple[Check, ...] = (
 
 # Checks against the authority's other returns and the police, run after the content checks;
 # they warn, never block: a data team must confirm, not fix.
+# A file an authority adds to confirm that a much smaller return replaces its loaded one.
+CONFIRM_REPLACE = "CONFIRM_REPLACE.txt"
+
 CROSS_SUBMISSION: tuple[Check, ...] = (
     Check("mfc.submission.volume_change", "missing", "cross-submission", WARNING,
           "The number of missing/away periods changed sharply from the authority's return for "
@@ -291,6 +294,11 @@ CROSS_SUBMISSION: tuple[Check, ...] = (
     Check("mfc.submission.police_reconciliation", "missing", "cross-submission", WARNING,
           "Missing/away periods returned differ sharply from the incidents police forces "
           "recorded for looked-after children of this authority in the same year."),
+    Check("mfc.submission.replaces_most", "missing", "cross-submission", BLOCKING,
+          "This return would replace the authority's loaded return for the same year with "
+          "fewer than half its missing/away periods: it is held back until confirmed. If the "
+          f"smaller return is right, deliver it again with a file named {CONFIRM_REPLACE} in "
+          "the folder."),
     Check("mfc.submission.late", None, "cross-submission", WARNING,
           "The return was delivered after the deadline of 30 June after the collection year."),
     Check("mfc.submission.superseded", None, "cross-submission", WARNING,

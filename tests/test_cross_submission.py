@@ -128,3 +128,37 @@ def test_a_corrected_return_supersedes_a_quarantined_one_and_says_so(warehouse_u
          "for the year now."),
         ("mfc.submission.volume_change", "NOT_RUN",
          "Not run: no loaded return for 2022-23 to compare with.")]
+
+
+def test_a_re_export_that_would_empty_a_loaded_year_is_held_back_until_confirmed(
+        warehouse_url, tmp_path):
+    deliver(tmp_path / "a", _with_periods(date(2023, 6, 2), (45, 45)))
+    first, _ = gate(warehouse_url, tmp_path / "a")
+    assert first.status == "loaded"
+    header_only = good_tables()
+    header_only["missing"] = []
+    deliver(tmp_path / "b", header_only)
+    outcome, results = gate(warehouse_url, tmp_path / "b")
+
+    assert outcome.status == "quarantined"
+    assert outcome.failed_checks == ["mfc.submission.replaces_most"]
+    held = results["mfc.submission.replaces_most"]
+    assert held["message"].startswith(
+        "missing.csv has 0 missing/away periods for 2023-24; the loaded return it would replace "
+        f"(submission {first.submission_id}) has 90 (-100%).")
+    assert "CONFIRM_REPLACE.txt" in held["message"]
+    # The year stays as it was: the loaded return's 90 periods.
+    assert query(warehouse_url, "select status, count(m.line_no) from audit.submissions "
+                 "left join raw.council_missing m using (submission_id) "
+                 "group by submission_id, status order by submission_id") == [
+        ("loaded", 90), ("quarantined", 0)]
+
+    # Confirmed by the authority: it replaces the year, with a warning saying so.
+    deliver(tmp_path / "c", header_only, files={"CONFIRM_REPLACE.txt": b"yes, none this year\n"})
+    confirmed, results = gate(warehouse_url, tmp_path / "c")
+    assert confirmed.status == "loaded"
+    assert results["mfc.submission.replaces_most"]["result"] == "WARNING"
+    assert "mfc.file.recognised" not in {k for k, r in results.items()
+                                        if r["result"] == "WARNING"}
+    assert query(warehouse_url, "select count(*) from raw.council_missing m join "
+                 "audit.submissions using (submission_id) where status = 'loaded'") == [(0,)]

@@ -400,6 +400,7 @@ def test_a_delivery_folder_that_names_no_authority_or_year_is_quarantined(
 
 # Tested in test_cross_submission.py.
 CROSS_SUBMISSION_CASES = {"mfc.submission.volume_change", "mfc.submission.police_reconciliation",
+                          "mfc.submission.replaces_most",
                           "mfc.submission.late", "mfc.submission.superseded"}
 
 

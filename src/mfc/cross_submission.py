@@ -1,5 +1,7 @@
-"""Council checks against other returns: the authority's year before, the police, the deadline,
-and a later submission that replaces this one. They warn, never block: a data team confirms.
+"""Council checks against other returns: the loaded return this one would replace, the
+authority's year before, the police, the deadline, and a later submission that replaces this
+one. They warn, for a data team to confirm; except that a return removing most of a loaded
+year is held back until the authority confirms it.
 """
 
 from __future__ import annotations
@@ -63,6 +65,34 @@ def volume_change(conn: psycopg.Connection, gss: str, year: CollectionYear,
         f"missing.csv has {periods:,} missing/away periods against {before:,} in "
         f"{before_label} ({_change(periods, before)}): a possible change in recording practice "
         "or an incomplete extract. Please confirm the figure, or deliver the return again.")
+
+
+def replaces_most(conn: psycopg.Connection, gss: str, year: CollectionYear, periods: int,
+                  confirmed: bool) -> CheckResult:
+    """A return that would replace the loaded return of the same year with under half its
+    periods (and 20 or more fewer) is held back: a header-only re-export must not silently
+    empty a year. The authority confirms with council_checks.CONFIRM_REPLACE."""
+    check = _check("mfc.submission.replaces_most")
+    row = conn.execute(
+        "select s.submission_id, count(m.line_no) from audit.submissions s "
+        "left join raw.council_missing m using (submission_id) "
+        "where s.source = 'council' and s.authority_gss = %s and s.collection_year = %s "
+        "and s.status = 'loaded' group by 1", (gss, year.label)).fetchone()
+    if row is None:
+        return CheckResult(check, "PASS", 0, 1)
+    loaded, before = row
+    if periods * 2 >= before or before - periods < SHARP_DIFFERENCE:
+        return CheckResult(check, "PASS", 0, 1)
+    values = {f"submission {loaded} (loaded)": before, "this return": periods}
+    said = (f"missing.csv has {periods:,} missing/away periods for {year.label}; the loaded "
+            f"return it would replace (submission {loaded}) has {before:,} "
+            f"({_change(periods, before)}).")
+    if confirmed:
+        return CheckResult(check, "WARNING", 1, 1, [{"file": "missing.csv", "values": values}],
+                           f"{said} The authority confirmed the replacement "
+                           f"({council_checks.CONFIRM_REPLACE}).")
+    return CheckResult(check, "FAIL", 1, 1, [{"file": "missing.csv", "values": values}],
+                       f"{said} {check.message}")
 
 
 def police_reconciliation(conn: psycopg.Connection, gss: str, year: CollectionYear,

@@ -8,9 +8,10 @@ have to correct. The expected marts come from the synthetic truth, not from the 
 from __future__ import annotations
 
 import csv
+import os
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from mfc.geography import AuthorityRegister
@@ -105,6 +106,8 @@ def write_foi_answer(out: Path, returns: list[CouncilReturn]) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     with (folder / "answer.csv").open("w", newline="") as f:
         csv.writer(f, lineterminator="\n").writerows(rows)
+    answered = datetime(2024, 5, 20, 12).timestamp()  # the FOI answer's date
+    os.utime(folder / "answer.csv", (answered, answered))
 
 
 def _spoil(path: Path) -> list[tuple[int, str, str]]:
@@ -117,6 +120,8 @@ def _spoil(path: Path) -> list[tuple[int, str, str]]:
     began = date(int(start[6:]), int(start[3:5]), int(start[:2]))
     rows[first][4] = (began - timedelta(days=3)).strftime("%d/%m/%Y")
     rows[second][4] = "31/02/2024"
+    delivered = path.stat()
     with path.open("w", newline="") as f:
         csv.writer(f, lineterminator="\n").writerows(rows)
+    os.utime(path, (delivered.st_atime, delivered.st_mtime))  # as delivered, not as edited
     return [(first + 1, "MIS_END", "567"), (second + 1, "MIS_END", "1005")]

@@ -122,6 +122,7 @@ def _land_files(conn: psycopg.Connection, waiting: Waiting) -> tuple[list[CheckR
     findings: list[files_module.Finding] = [
         files_module.Finding("mfc.file.recognised", f.file_name, None, _unrecognised(f))
         for f in files if not f.table_name
+        and f.file_name.lower() != council_checks.CONFIRM_REPLACE.lower()
     ] + [
         files_module.Finding("mfc.file.recognised", f.file_name, None,
                              f"{f.file_name} is a second {f.table_name} table; "
@@ -253,7 +254,11 @@ class CouncilReturns(ReturnKind):
                                            if c.table == "missing"),
                                      f"{landed.unusable['missing']}.")
         else:
+            confirmed = any(f.file_name.lower() == council_checks.CONFIRM_REPLACE.lower()
+                            for f in waiting.files)
             results += [
+                cross_submission.replaces_most(conn, waiting.gss, year, rows["missing"],
+                                               confirmed),
                 cross_submission.volume_change(conn, waiting.gss, year, rows["missing"]),
                 cross_submission.police_reconciliation(conn, waiting.gss, year,
                                                        rows["missing"]),

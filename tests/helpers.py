@@ -7,6 +7,7 @@ import copy
 import csv
 import io
 import os
+import threading
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -172,3 +173,67 @@ def gate_police(url: str, landing_dir: Path) -> dict[int, tuple[str, dict[str, d
     landing.register_all(url, landing_dir)
     return {o.submission_id: (o.status, results_of(url, o.submission_id))
             for o in gate_waiting(url, "police")}
+
+
+class ConnectionWatch:
+    """Poll pg_stat_activity for one database while a block runs: the most connections seen
+    at once (its own connection not counted)."""
+
+    def __init__(self, server: str, url: str, every: float = 0.05) -> None:
+        self.server, self.every = server, every
+        self.database = conninfo_to_dict(url)["dbname"]
+        self.peak = 0
+        self._stop = threading.Event()
+
+    def now(self) -> int:
+        with psycopg.connect(self.server) as conn:
+            return conn.execute("select count(*) from pg_stat_activity where datname = %s "
+                                "and pid <> pg_backend_pid()", (self.database,)).fetchone()[0]
+
+    def _poll(self) -> None:
+        with psycopg.connect(self.server, autocommit=True) as conn:
+            while not self._stop.is_set():
+                seen = conn.execute("select count(*) from pg_stat_activity where datname = %s",
+                                    (self.database,)).fetchone()[0]
+                self.peak = max(self.peak, seen)
+                self._stop.wait(self.every)
+
+    def __enter__(self) -> ConnectionWatch:
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+AGGREGATE_HEADER = ["AREA", "PERIOD_START", "PERIOD_END", "MEASURE", "VALUE", "ROUNDED_TO", "NOTE"]
+AGGREGATE_GOOD = [
+    ["Middlesbrough", "01/04/2023", "31/03/2024", "children_missing", "120", "", ""],
+    ["806", "01/04/2022", "31/03/2023", "children_missing", "<5", "", ""],
+    ["E06000001", "01/04/2023", "31/03/2024", "children_missing", "fewer than five", "", ""],
+    ["Hartlepool", "01/04/2022", "31/03/2023", "children_missing", "c", "", ""],
+    ["Cleveland Police", "01/01/2023", "31/12/2023", "missing_incidents", "1,234", "", ""],
+    ["E23000013", "01/04/2023", "31/03/2024", "missing_incidents", "1300", "10", ""],
+    ["North Yorkshire", "01/04/2023", "31/03/2024", "children_missing", "*", "", ""],
+    ["England", "01/04/2023", "31/03/2024", "children_missing", "x", "", ""],
+    ["Wales", "01/04/2023", "31/03/2024", "children_missing", "", "", "not collected"],
+]
+
+
+def deliver_aggregate(root: Path, rows: list[list[str]], name: str = "answer.csv") -> Path:
+    folder = root / "landing" / "aggregate" / "foi-2024-0412"
+    folder.mkdir(parents=True, exist_ok=True)
+    if name.endswith(".xlsx"):
+        from openpyxl import Workbook
+
+        book = Workbook()
+        for row in [AGGREGATE_HEADER, *rows]:
+            book.active.append(row)
+        book.save(folder / name)
+    else:
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows([AGGREGATE_HEADER, *rows])
+        (folder / name).write_text(out.getvalue())
+    return root / "landing"

@@ -6,45 +6,15 @@ Real PostgreSQL (COPY, SQL), real Great Expectations validations; each test its 
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import pytest
+from helpers import AGGREGATE_GOOD as GOOD
+from helpers import deliver_aggregate as deliver
 from helpers import gate_waiting, query
 
 from expectations import aggregate as aggregate_checks
 from mfc import landing
-
-HEADER = ["AREA", "PERIOD_START", "PERIOD_END", "MEASURE", "VALUE", "ROUNDED_TO", "NOTE"]
-GOOD = [
-    ["Middlesbrough", "01/04/2023", "31/03/2024", "children_missing", "120", "", ""],
-    ["806", "01/04/2022", "31/03/2023", "children_missing", "<5", "", ""],
-    ["E06000001", "01/04/2023", "31/03/2024", "children_missing", "fewer than five", "", ""],
-    ["Hartlepool", "01/04/2022", "31/03/2023", "children_missing", "c", "", ""],
-    ["Cleveland Police", "01/01/2023", "31/12/2023", "missing_incidents", "1,234", "", ""],
-    ["E23000013", "01/04/2023", "31/03/2024", "missing_incidents", "1300", "10", ""],
-    ["North Yorkshire", "01/04/2023", "31/03/2024", "children_missing", "*", "", ""],
-    ["England", "01/04/2023", "31/03/2024", "children_missing", "x", "", ""],
-    ["Wales", "01/04/2023", "31/03/2024", "children_missing", "", "", "not collected"],
-]
-
-
-def deliver(root: Path, rows: list[list[str]], name: str = "answer.csv") -> Path:
-    folder = root / "landing" / "aggregate" / "foi-2024-0412"
-    folder.mkdir(parents=True, exist_ok=True)
-    if name.endswith(".xlsx"):
-        from openpyxl import Workbook
-
-        book = Workbook()
-        for row in [HEADER, *rows]:
-            book.active.append(row)
-        book.save(folder / name)
-    else:
-        out = io.StringIO()
-        csv.writer(out, lineterminator="\n").writerows([HEADER, *rows])
-        (folder / name).write_text(out.getvalue())
-    return root / "landing"
 
 
 def gate(url: str, landing_dir: Path) -> tuple[str, dict[str, dict]]:

@@ -127,7 +127,8 @@ def columns_result(check: Check, file_name: str, delivered: list[str],
                    required: tuple[str, ...]) -> CheckResult:
     """A structure check, from the columns line 1 delivered: every required one is there."""
     missing = [c for c in required if c not in delivered]
-    result = outcome(check, len(missing), len(required),
+    # checked_count counts rows; a structure check reads none.
+    result = outcome(check, len(missing), None,
                      [{"file": file_name, "line": 1, "values": {c: None}} for c in missing])
     if missing:
         result.message = f"{file_name} lacks the column(s) {', '.join(missing)}; {check.message}"

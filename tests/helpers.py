@@ -7,7 +7,6 @@ import copy
 import csv
 import io
 import os
-import threading
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -173,39 +172,6 @@ def gate_police(url: str, landing_dir: Path) -> dict[int, tuple[str, dict[str, d
     landing.register_all(url, landing_dir)
     return {o.submission_id: (o.status, results_of(url, o.submission_id))
             for o in gate_waiting(url, "police")}
-
-
-class ConnectionWatch:
-    """Poll pg_stat_activity for one database while a block runs: the most connections seen
-    at once (its own connection not counted)."""
-
-    def __init__(self, server: str, url: str, every: float = 0.05) -> None:
-        self.server, self.every = server, every
-        self.database = conninfo_to_dict(url)["dbname"]
-        self.peak = 0
-        self._stop = threading.Event()
-
-    def now(self) -> int:
-        with psycopg.connect(self.server) as conn:
-            return conn.execute("select count(*) from pg_stat_activity where datname = %s "
-                                "and pid <> pg_backend_pid()", (self.database,)).fetchone()[0]
-
-    def _poll(self) -> None:
-        with psycopg.connect(self.server, autocommit=True) as conn:
-            while not self._stop.is_set():
-                seen = conn.execute("select count(*) from pg_stat_activity where datname = %s",
-                                    (self.database,)).fetchone()[0]
-                self.peak = max(self.peak, seen)
-                self._stop.wait(self.every)
-
-    def __enter__(self) -> ConnectionWatch:
-        self._thread = threading.Thread(target=self._poll, daemon=True)
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 AGGREGATE_HEADER = ["AREA", "PERIOD_START", "PERIOD_END", "MEASURE", "VALUE", "ROUNDED_TO", "NOTE"]

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 from helpers import query
 
-from mfc import config, demo_data, nightly, runner
+from mfc import config, demo_data, nightly, progress, runner
+from mfc.warehouse import ConnectionWatch
 
 DAG_FILE = config.dags_dir() / "mfc_nightly.py"
 
@@ -63,11 +64,20 @@ def snapshot(url: str) -> dict[str, list]:
 
 
 def test_nightly_run_loads_good_returns_quarantines_the_bad_one_and_reruns_change_nothing(
-        warehouse_url, tmp_path, dag):
+        warehouse_url, server_url, tmp_path, dag):
     returns = demo_data.write(tmp_path / "demo")
     landing = tmp_path / "demo" / "landing"
 
-    assert runner.run_nightly(landing, tmp_path / "run1.log") == "success"
+    with ConnectionWatch(server_url, warehouse_url) as watch:
+        run = runner.run_nightly(landing, tmp_path / "run1.log")
+    assert run.state == "success"
+    # The connection budget (MFC_MAX_CONNECTIONS), dbt's threads included; none left open.
+    assert 2 <= watch.peak <= config.max_connections() == 20
+    assert watch.now() == 0
+    # Every kind's batches were mapped, each stage timed.
+    assert {t.task_id for t in run.tasks} >= {"gate_council", "gate_police", "gate_aggregate"}
+    assert set(progress.stage_seconds(run.tasks)) >= {"register + archive", "gate + promote",
+                                                      "dbt", "mart gate", "reports"}
 
     statuses = dict(query(warehouse_url, "select authority_as_delivered || ' ' || collection_year, "
                                          "status from audit.submissions where source = 'council'"))
@@ -128,6 +138,11 @@ def test_nightly_run_loads_good_returns_quarantines_the_bad_one_and_reruns_chang
                            capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert "mfc_nightly finished: success" in rerun.stdout
+    # It says what it did, in plain text when not on a terminal: nothing new this time.
+    assert "Submissions decided in this run" in rerun.stdout
+    assert "nothing new" in rerun.stdout and "Seconds per stage" in rerun.stdout
+    assert "marts.fct_missing_incidents" in rerun.stdout
+    assert "\x1b[" not in rerun.stdout
     assert snapshot(warehouse_url) == before
 
     # The analyst guide's queries run, and answer.

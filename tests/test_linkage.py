@@ -30,7 +30,7 @@ def region(tmp_path_factory):
 
 def test_the_warehouse_meets_its_targets_against_the_truth(warehouse_url, region, tmp_path):
     runner.prepare_airflow()
-    assert runner.run_nightly(region / "landing", tmp_path / "run.log") == "success"
+    assert runner.run_nightly(region / "landing", tmp_path / "run.log").state == "success"
     assert query(warehouse_url, "select distinct status from audit.submissions") == [("loaded",)]
 
     report = evaluate.evaluate(warehouse_url, region)

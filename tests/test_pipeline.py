@@ -12,7 +12,6 @@ import pytest
 from helpers import (
     AGGREGATE_GOOD,
     CLEVELAND,
-    ConnectionWatch,
     deliver,
     deliver_aggregate,
     deliver_police,
@@ -24,6 +23,7 @@ from helpers import (
 
 from mfc import landing, pipeline
 from mfc.kinds import COUNCIL, KINDS, POLICE
+from mfc.warehouse import ConnectionWatch
 
 POLICE_ROW = [CLEVELAND, "C-2024-001", "PER-1", "14/05/2009", "", "F", "03/03/2024 22:15",
               "04/03/2024 07:40", "MEDIUM", "Y", "E06000065", "TS1", "TS3"]

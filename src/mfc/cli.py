@@ -21,14 +21,21 @@ def _run(args: argparse.Namespace) -> int:
         print("mfc run: MFC_WAREHOUSE_URL is not set; point it at the warehouse PostgreSQL, "
               "e.g. postgresql://postgres@127.0.0.1:5432/mfc", file=sys.stderr)
         return 2
+    from mfc import progress
+
     log = None if args.verbose else runner.default_log_path()
+    console = progress.console_for(sys.stdout, args.quiet)
     if log:
-        print(f"Running mfc_nightly over {landing}; task logs: {log}")
-    state = runner.run_nightly(landing, log)
-    print(f"mfc_nightly finished: {state}")
-    if state != "success" and log:
-        print(f"See the task logs in {log}", file=sys.stderr)
-    return 0 if state == "success" else 1
+        console.print(f"Running mfc_nightly over {landing}; task logs: {log}")
+    result = runner.run_nightly(landing, log, quiet=args.quiet)
+    if result.state == "success":
+        progress.summary(config.require_warehouse_url(), result.started,
+                         progress.stage_seconds(result.tasks), result.dbt_nodes, console)
+    print(f"mfc_nightly finished: {result.state}")
+    if result.state != "success" and log:
+        failed = sorted({t.task_id for t in result.tasks if t.state == "failed"})
+        print(f"Failed: {', '.join(failed) or 'see the log'}. Task logs: {log}", file=sys.stderr)
+    return 0 if result.state == "success" else 1
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -150,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         "run", help="run the nightly pipeline once over a landing folder (MFC_WAREHOUSE_URL)"
     )
     run.add_argument("--landing", required=True, help="landing folder (see docs/returns/)")
+    run.add_argument("--quiet", action="store_true",
+                     help="no progress line or summary, only the outcome")
     run.add_argument("--verbose", action="store_true",
                      help="show Airflow's and dbt's task logs on the terminal")
     run.set_defaults(handler=_run)

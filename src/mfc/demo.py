@@ -32,7 +32,7 @@ def main(fresh: bool = False) -> int:
     log = runner.default_log_path()
     print("Running mfc_nightly through Airflow (dag.test): gate -> load -> dbt -> mart checks")
     print(f"  task logs: {log}")
-    state_of_run = runner.run_nightly(landing, log)
+    state_of_run = runner.run_nightly(landing, log).state
     print(f"mfc_nightly finished: {state_of_run}\n")
     if state_of_run != "success":
         print(f"The run failed: see {log}", file=sys.stderr)

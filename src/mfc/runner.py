@@ -12,10 +12,13 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
-from mfc import config
+from mfc import config, progress
+from mfc.progress import TaskTiming
 
 DAG_ID = "mfc_nightly"
 
@@ -60,17 +63,19 @@ def load_dag():
 
 
 @contextlib.contextmanager
-def output_to(log_path: Path) -> Iterator[None]:
-    """Send everything written to stdout and stderr, by us or by dbt's subprocesses, to a file."""
+def output_to(log_path: Path) -> Iterator[IO[str]]:
+    """Send everything written to stdout and stderr, by us or by dbt's subprocesses, to a file;
+    yield the terminal, for what the run itself says (mfc.progress)."""
     log_path.parent.mkdir(parents=True, exist_ok=True)
     sys.stdout.flush()
     sys.stderr.flush()
     saved = os.dup(1), os.dup(2)
-    with log_path.open("ab") as log:
+    terminal = os.fdopen(os.dup(saved[0]), "w", buffering=1)
+    with log_path.open("ab") as log, terminal:
         os.dup2(log.fileno(), 1)
         os.dup2(log.fileno(), 2)
         try:
-            yield
+            yield terminal
         finally:
             sys.stdout.flush()
             sys.stderr.flush()
@@ -80,23 +85,47 @@ def output_to(log_path: Path) -> Iterator[None]:
             os.close(saved[1])
 
 
-def run_nightly(landing_dir: Path, log_path: Path | None = None) -> str:
-    """One run of mfc_nightly over landing_dir; returns the run's final state ('success'...).
+@dataclass
+class RunResult:
+    state: str                  # the DAG run's final state: 'success', 'failed'
+    started: datetime
+    tasks: list[TaskTiming]
 
-    With log_path, Airflow's and dbt's task logs go to that file instead of the terminal.
+    @property
+    def dbt_nodes(self) -> int:
+        return sum(1 for t in self.tasks if t.task_id.startswith("dbt.") and t.state == "success")
+
+
+def _timings(run) -> list[TaskTiming]:
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        return [TaskTiming(ti.task_id, str(ti.state) if ti.state else None, ti.start_date,
+                           ti.end_date) for ti in run.get_task_instances(session=session)]
+
+
+def run_nightly(landing_dir: Path, log_path: Path | None = None,
+                quiet: bool = True) -> RunResult:
+    """One run of mfc_nightly over landing_dir.
+
+    With log_path, Airflow's and dbt's task logs go to that file instead of the terminal;
+    unless quiet, a progress line shows on the terminal meanwhile (mfc.progress).
     """
-    config.require_warehouse_url()
+    url = config.require_warehouse_url()
     config.export_dbt_env()
     conf = {"landing_dir": str(landing_dir.resolve())}
-    with output_to(log_path) if log_path else contextlib.nullcontext():
+    started = datetime.now(UTC)
+    with output_to(log_path) if log_path else contextlib.nullcontext(sys.stdout) as terminal:
         prepare_airflow()
         dag = load_dag()
         # A one-off run reports a failure at once; waiting out the scheduler's retries would
         # only delay the same answer.
         for task in dag.tasks:
             task.retries = 0
-        run = dag.test(run_conf=conf)
-    return str(run.state)
+        with progress.Watch(url, progress.console_for(terminal, quiet or log_path is None)):
+            run = dag.test(run_conf=conf)
+        tasks = _timings(run)
+    return RunResult(str(run.state), started, tasks)
 
 
 def default_log_path() -> Path:

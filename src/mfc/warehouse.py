@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from importlib import resources
 from pathlib import Path
 
 import psycopg
 import psycopg.sql
+from psycopg.conninfo import conninfo_to_dict
 
 from mfc import config
 
@@ -87,3 +89,37 @@ def stop_embedded(state: Path | None = None, timeout: float = 30) -> bool:
     while pid_file.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     return not pid_file.exists()
+
+
+class ConnectionWatch:
+    """Poll pg_stat_activity for one database while a block runs: the most connections seen
+    at once (its own connection, made to the server's maintenance database, not counted).
+    The connection-budget test and bench/bench_nation.py use it."""
+
+    def __init__(self, server: str, url: str, every: float = 0.05) -> None:
+        self.server, self.every = server, every
+        self.database = conninfo_to_dict(url)["dbname"]
+        self.peak = 0
+        self._stop = threading.Event()
+
+    def now(self) -> int:
+        with psycopg.connect(self.server) as conn:
+            return conn.execute("select count(*) from pg_stat_activity where datname = %s "
+                                "and pid <> pg_backend_pid()", (self.database,)).fetchone()[0]
+
+    def _poll(self) -> None:
+        with psycopg.connect(self.server, autocommit=True) as conn:
+            while not self._stop.is_set():
+                seen = conn.execute("select count(*) from pg_stat_activity where datname = %s",
+                                    (self.database,)).fetchone()[0]
+                self.peak = max(self.peak, seen)
+                self._stop.wait(self.every)
+
+    def __enter__(self) -> ConnectionWatch:
+        self._thread = threading.Thread(target=self._poll, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -107,16 +108,42 @@ def gate_marts() -> list[str]:
     return [r.check.check_id for r in results]
 
 
+def _dbt() -> str:
+    """dbt beside this interpreter: the venv's, whether or not it is on PATH."""
+    return str(Path(sys.executable).parent / "dbt")
+
+
+def dbt_manifest() -> Path:
+    """dbt's manifest, for Cosmos to render the DAG from without running dbt at every parse:
+    `dbt parse` once, and again only when a file of the project is newer than it."""
+    project = config.dbt_project_dir()
+    target = config.state_dir() / "dbt-parse"
+    manifest = target / "manifest.json"
+    newest = max(p.stat().st_mtime for p in project.rglob("*")
+                 if p.is_file() and p.suffix in (".sql", ".yml", ".yaml", ".csv", ".md")
+                 and not {"target", "logs", "dbt_packages"} & set(p.relative_to(project).parts))
+    if manifest.is_file() and manifest.stat().st_mtime >= newest:
+        return manifest
+    config.export_dbt_env()  # profiles.yml reads the MFC_DBT_* variables
+    parsed = subprocess.run(
+        [_dbt(), "parse", "--quiet", "--project-dir", str(project), "--profiles-dir",
+         str(project), "--target-path", str(target), "--log-path", str(target / "logs")],
+        capture_output=True, text=True)
+    if parsed.returncode != 0:
+        raise RuntimeError(f"dbt parse failed:\n{parsed.stdout}\n{parsed.stderr}")
+    return manifest
+
+
 def cosmos_configs() -> dict[str, Any]:
     """Arguments for Cosmos' DbtTaskGroup: the dbt project, its profile and how to run dbt."""
     from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
     from cosmos.constants import InvocationMode, LoadMode, TestBehavior
 
     project_dir = config.dbt_project_dir()
-    # dbt beside this interpreter: the venv's, whether or not it is on PATH.
-    dbt = str(Path(sys.executable).parent / "dbt")
+    dbt = _dbt()
     return {
-        "project_config": ProjectConfig(dbt_project_path=project_dir, install_dbt_deps=False),
+        "project_config": ProjectConfig(dbt_project_path=project_dir, install_dbt_deps=False,
+                                        manifest_path=dbt_manifest()),
         "profile_config": ProfileConfig(
             profile_name="mfc", target_name="warehouse",
             profiles_yml_filepath=project_dir / "profiles.yml",
@@ -125,9 +152,7 @@ def cosmos_configs() -> dict[str, Any]:
             invocation_mode=InvocationMode.DBT_RUNNER, dbt_executable_path=dbt
         ),
         "render_config": RenderConfig(
-            load_method=LoadMode.DBT_LS, test_behavior=TestBehavior.BUILD,
-            # dbt ls in a subprocess keeps its listing out of the task logs and the terminal.
-            invocation_mode=InvocationMode.SUBPROCESS, dbt_executable_path=dbt,
+            load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.BUILD,
             # A relationships test must wait for both tables, not run with the first one built.
             should_detach_multiple_parents_tests=True,
         ),

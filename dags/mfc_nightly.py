@@ -32,7 +32,10 @@ config.export_dbt_env()
                   "retry_delay": pendulum.duration(minutes=5)},
     params={"landing_dir": Param(os.environ.get("MFC_LANDING_DIR", "/data/landing"),
                                  type="string",
-                                 description="Folder councils and forces deliver into")},
+                                 description="Folder councils and forces deliver into"),
+            "full_refresh": Param(False, type="boolean",
+                                  description="Rebuild every dbt model whole, not only what the "
+                                              "night's submissions changed")},
     doc_md=__doc__,
 )
 def mfc_nightly():

@@ -27,7 +27,7 @@ def _run(args: argparse.Namespace) -> int:
     console = progress.console_for(sys.stdout, args.quiet)
     if log:
         console.print(f"Running mfc_nightly over {landing}; task logs: {log}")
-    result = runner.run_nightly(landing, log, quiet=args.quiet)
+    result = runner.run_nightly(landing, log, quiet=args.quiet, full_refresh=args.full_refresh)
     if result.state == "success":
         progress.summary(config.require_warehouse_url(), result.started,
                          progress.stage_seconds(result.tasks), result.dbt_nodes, console)
@@ -157,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         "run", help="run the nightly pipeline once over a landing folder (MFC_WAREHOUSE_URL)"
     )
     run.add_argument("--landing", required=True, help="landing folder (see docs/returns/)")
+    run.add_argument("--full-refresh", action="store_true",
+                     help="rebuild every dbt model whole, not only what new submissions changed")
     run.add_argument("--quiet", action="store_true",
                      help="no progress line or summary, only the outcome")
     run.add_argument("--verbose", action="store_true",

@@ -156,5 +156,6 @@ def cosmos_configs() -> dict[str, Any]:
             # A relationships test must wait for both tables, not run with the first one built.
             should_detach_multiple_parents_tests=True,
         ),
-        "operator_args": {"install_deps": False},
+        # The incremental models rebuild whole when the run asks (mfc run --full-refresh).
+        "operator_args": {"install_deps": False, "full_refresh": "{{ params.full_refresh }}"},
     }

@@ -19,16 +19,22 @@ import psycopg
 from rich.console import Console
 from rich.table import Table
 
-# Airflow task ids -> the stage they belong to, in the order stages run.
-STAGES = (("discover_submissions", "register + archive"), ("_waiting", "batching"),
-          ("gate_", "gate + promote"), ("summarise_gates", "summary"), ("dbt.", "dbt"),
-          ("gate_marts", "mart gate"), ("write_reports", "reports"))
+# The stages of a run in the order they run, and the Airflow tasks of each: a task id, or a
+# prefix (ending "_" or ".") or suffix (starting "_") of one.
+STAGES = (("register + archive", ("discover_submissions",)), ("batching", ("_waiting",)),
+          ("gate + promote", ("gate_",)), ("summary", ("summarise_gates",)),
+          ("dbt", ("dbt.",)), ("mart gate", ("gate_marts",)), ("reports", ("write_reports",)))
 
 
 def stage_of(task_id: str) -> str:
-    for marker, stage in STAGES:
-        if task_id.startswith(marker) or (marker.startswith("_") and task_id.endswith(marker)):
+    for stage, markers in STAGES:
+        if task_id in markers:
             return stage
+    for stage, markers in STAGES:
+        for marker in markers:
+            if (marker.endswith(("_", ".")) and task_id.startswith(marker)) or (
+                    marker.startswith("_") and task_id.endswith(marker)):
+                return stage
     return task_id
 
 
@@ -47,7 +53,7 @@ def stage_seconds(tasks: list[TaskTiming]) -> dict[str, float]:
         if t.start and t.end:
             span = spans.setdefault(stage_of(t.task_id), [t.start, t.end])
             span[0], span[1] = min(span[0], t.start), max(span[1], t.end)
-    order = [stage for _, stage in STAGES]
+    order = [stage for stage, _ in STAGES]
     return {stage: (end - start).total_seconds() for stage, (start, end) in
             sorted(spans.items(), key=lambda s: order.index(s[0]) if s[0] in order else 99)}
 

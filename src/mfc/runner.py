@@ -104,16 +104,17 @@ def _timings(run) -> list[TaskTiming]:
                            ti.end_date) for ti in run.get_task_instances(session=session)]
 
 
-def run_nightly(landing_dir: Path, log_path: Path | None = None,
-                quiet: bool = True) -> RunResult:
+def run_nightly(landing_dir: Path, log_path: Path | None = None, quiet: bool = True,
+                full_refresh: bool = False) -> RunResult:
     """One run of mfc_nightly over landing_dir.
 
     With log_path, Airflow's and dbt's task logs go to that file instead of the terminal;
-    unless quiet, a progress line shows on the terminal meanwhile (mfc.progress).
+    unless quiet, a progress line shows on the terminal meanwhile (mfc.progress). With
+    full_refresh, dbt rebuilds its incremental models whole.
     """
     url = config.require_warehouse_url()
     config.export_dbt_env()
-    conf = {"landing_dir": str(landing_dir.resolve())}
+    conf = {"landing_dir": str(landing_dir.resolve()), "full_refresh": full_refresh}
     started = datetime.now(UTC)
     with output_to(log_path) if log_path else contextlib.nullcontext(sys.stdout) as terminal:
         prepare_airflow()

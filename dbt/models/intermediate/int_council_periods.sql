@@ -1,8 +1,18 @@
 -- Every missing or away period in a current council return, with what linkage needs to know
--- about the child: keyed hashes of UPN and date of birth, sex and birth month.
+-- about the child: keyed hashes of UPN and date of birth, sex and birth month. Built
+-- incrementally by submission (macros/incremental_by_submission.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    indexes=[{'columns': ['council_submission_id']}],
+    pre_hook="{{ delete_not_current('council_submission_id', 'council') }}"
+) }}
+
 with current_submissions as (
     select * from {{ ref('stg_audit__submissions') }}
     where is_current and return_source = 'council'
+    {{ not_built_yet('council_submission_id') }}
 ),
 
 periods as (
@@ -31,8 +41,9 @@ final as (
         periods.missing_start as start_date,
         periods.missing_end as end_date,
         -- The n-th period of the child starting that day: pairs several incidents in one day.
+        -- (A child's periods of a day are all in one return: each return holds its year.)
         row_number() over (
-            partition by periods.child_key, periods.missing_start
+            partition by periods.submission_id, periods.child_key, periods.missing_start
             order by periods.missing_end nulls last, periods.source_line_no
         ) as nth_that_day
     from periods

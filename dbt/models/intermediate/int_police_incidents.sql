@@ -1,7 +1,17 @@
--- Every incident in a current police month file, with the day it started and ended.
+-- Every incident in a current police month file, with the day it started and ended. Built
+-- incrementally by submission (macros/incremental_by_submission.sql).
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    indexes=[{'columns': ['police_submission_id']}],
+    pre_hook="{{ delete_not_current('police_submission_id', 'police') }}"
+) }}
+
 with current_submissions as (
     select * from {{ ref('stg_audit__submissions') }}
     where is_current and return_source = 'police'
+    {{ not_built_yet('police_submission_id') }}
 ),
 
 incidents as (
@@ -26,8 +36,9 @@ final as (
         incidents.found_at,
         incidents.reported_at::date as start_date,
         incidents.found_at::date as end_date,
+        -- (A day's incidents are all in one month file.)
         row_number() over (
-            partition by incidents.person_key, incidents.reported_at::date
+            partition by incidents.submission_id, incidents.person_key, incidents.reported_at::date
             order by incidents.reported_at, incidents.source_line_no
         ) as nth_that_day
     from incidents

@@ -310,3 +310,17 @@ alter table audit.submission_files alter column archived_path drop not null;
 -- incidents in the year: without this, every return scanned every police incident.
 create index if not exists police_incidents_looked_after_by_authority
     on raw.police_incidents (responsible_gss, reported_missing) where looked_after = 'Y';
+
+-- Dates the council checks compare, read once as each row lands rather than again by every
+-- check that compares them (the national gate's costliest work was parsing the same dates).
+alter table landing.council_header
+    add column if not exists dob_date date generated always as (landing.to_date_uk(dob)) stored;
+alter table landing.council_episodes
+    add column if not exists decom_date date generated always as (landing.to_date_uk(decom)) stored,
+    add column if not exists dec_date date generated always as (landing.to_date_uk(dec)) stored;
+alter table landing.council_missing
+    add column if not exists dob_date date generated always as (landing.to_date_uk(dob)) stored,
+    add column if not exists mis_start_date date
+        generated always as (landing.to_date_uk(mis_start)) stored,
+    add column if not exists mis_end_date date
+        generated always as (landing.to_date_uk(mis_end)) stored;

@@ -1,12 +1,13 @@
 """Gate checks for the council return (SSDA903 header, episodes and missing tables).
 
 Ids are the DfE rule number where one exists (wording as in DfE's validation rules), else
-mfc.<table>.<what>. Each query reads one table of a batch of submissions as `{batch}` (landing columns
-are lower-case text as delivered, trimmed, blank = null; GX aliases {batch} itself unless the
-query joins) and returns every offending row with its submission_id and line_no; windows
-and joins are per submission. Queries join audit.submissions
-for the collection year and the other landing tables of the same submission. Examples keep the
-line and the values that are wrong, never a CHILD or UPN (the line is enough to find the row).
+mfc.<table>.<what>. Each query reads one table of a batch of submissions as `{batch}` (landing
+columns are lower-case text as delivered, trimmed, blank = null, with <column>_date parsed once
+for the dates checks compare; GX aliases {batch} itself unless the query joins) and returns
+every offending row with its submission_id and line_no; windows and joins are per submission.
+Queries join audit.submissions for the collection year and the other landing tables of the
+same submission. Examples keep the line and the values that are wrong, never a CHILD or UPN
+(the line is enough to find the row).
 docs/returns/council.md lists these checks.
 """
 

@@ -1,7 +1,8 @@
 """Gate checks for the police return (docs/returns/police.md lists them for force data teams).
 
 Each GX query reads the landing rows of a batch of month files as `{batch}`: the columns as
-delivered (lower-case, trimmed, blank = null), plus what the file's folder and name say
+delivered (lower-case, trimmed, blank = null), their dates and times parsed once as they land
+(dob_date, reported_at, found_at: null when not valid), what the file's folder and name say
 (folder_force, file_month) and responsible_gss, the RESPONSIBLE_LA the register resolved. A
 query returns each offending row with its submission_id and line_no; examples show the values
 that are wrong, never a PERSON_REF, nor a date of birth that is a valid date.
@@ -26,8 +27,8 @@ def _listed(values) -> str:
 
 
 # The age when reported: from DOB when it is a valid date, else AGE.
-_AGE = ("coalesce(landing.age_on(landing.to_date_uk(dob), "
-        "landing.to_timestamp_uk(reported_missing)::date), "
+_AGE = ("coalesce(landing.age_on(dob_date, "
+        "reported_at::date), "
         "case when age ~ '^\\d{{1,3}}$' then age::int end)")
 
 # Checks of the delivery, run in Python before GX reads anything.
@@ -73,22 +74,22 @@ CONTENT: tuple[Check, ...] = (
           "REPORTED_MISSING must be a valid date and time (dd/mm/yyyy HH:MM) within the file's "
           "month.", ("REPORTED_MISSING",),
           query=(_rows("reported_missing",
-                                "landing.to_timestamp_uk(reported_missing) is null or "
-                                "date_trunc('month', landing.to_timestamp_uk(reported_missing))"
+                                "reported_at is null or "
+                                "date_trunc('month', reported_at)"
                                 "::date <> file_month"))),
     Check("police.found", TABLE, "content", BLOCKING,
           "FOUND, when given, must be a valid date and time (dd/mm/yyyy HH:MM) at or after "
           "REPORTED_MISSING.", ("REPORTED_MISSING", "FOUND"),
           query=(_rows("reported_missing, found",
-                                "found is not null and (landing.to_timestamp_uk(found) is null "
-                                "or landing.to_timestamp_uk(found) "
-                                "< landing.to_timestamp_uk(reported_missing))"))),
+                                "found is not null and (found_at is null "
+                                "or found_at "
+                                "< reported_at)"))),
     Check("police.dob_or_age", TABLE, "content", BLOCKING,
           "DOB or AGE must be given; DOB a valid date (dd/mm/yyyy), AGE a whole number.",
           ("DOB", "AGE"),
-          query=(_rows("case when landing.to_date_uk(dob) is null then dob end as dob, age",
+          query=(_rows("case when dob_date is null then dob end as dob, age",
                                 "(dob is null and age is null) "
-                                "or (dob is not null and landing.to_date_uk(dob) is null) "
+                                "or (dob is not null and dob_date is null) "
                                 "or (age is not null and age !~ '^\\d{{1,3}}$')"))),
     Check("police.under_18", TABLE, "content", BLOCKING,
           "The child must be under 18 when reported missing (worked out from DOB when given, "
@@ -96,8 +97,8 @@ CONTENT: tuple[Check, ...] = (
           # The age worked out, never the date of birth: a valid one must not leave raw.
           ("AGE_AT_REPORT", "AGE", "REPORTED_MISSING"),
           query=(_rows(f"{_AGE} as age_at_report, age, reported_missing",
-                                f"{_AGE} not between 0 and 17 or landing.to_date_uk(dob) > "
-                                "landing.to_timestamp_uk(reported_missing)::date"))),
+                                f"{_AGE} not between 0 and 17 or dob_date > "
+                                "reported_at::date"))),
     Check("police.sex", TABLE, "content", BLOCKING,
           "SEX must be M, F or U.", ("SEX",),
           query=(_rows("sex", "sex is null or sex not in ('M', 'F', 'U')"))),

@@ -26,12 +26,10 @@ PROMOTE = """
          responsible_gss, placement_district, found_district)
     select submission_id, line_no, force, incident_ref,
            landing.keyed_hash(force || ':' || person_ref, %(ik)s, %(ok)s),
-           landing.to_date_uk(dob),
-           landing.keyed_hash('dob:' || to_char(landing.to_date_uk(dob), 'YYYY-MM-DD'),
-                              %(ik)s, %(ok)s),
-           coalesce(landing.age_on(landing.to_date_uk(dob),
-                                   landing.to_timestamp_uk(reported_missing)::date), age::int),
-           sex, landing.to_timestamp_uk(reported_missing), landing.to_timestamp_uk(found), risk,
+           dob_date,
+           landing.keyed_hash('dob:' || to_char(dob_date, 'YYYY-MM-DD'), %(ik)s, %(ok)s),
+           coalesce(landing.age_on(dob_date, reported_at::date), age::int),
+           sex, reported_at, found_at, risk,
            case when looked_after in ('Y', 'N') then looked_after end,
            responsible_la, responsible_gss, placement_district, found_district
     from landing.police_incidents where submission_id = %(sid)s"""
@@ -63,10 +61,10 @@ def _resolve_authorities(conn: psycopg.Connection, submission_ids: Iterable[int]
     """Fill responsible_gss: each distinct RESPONSIBLE_LA and day goes through the register
     once (the same resolver as council folders), not each row."""
     pairs = conn.execute(
-        "select distinct responsible_la, landing.to_timestamp_uk(reported_missing)::date "
+        "select distinct responsible_la, reported_at::date "
         "from landing.police_incidents where submission_id = any(%s) "
         "and responsible_la is not null "
-        "and landing.to_timestamp_uk(reported_missing) is not null",
+        "and reported_at is not null",
         (list(submission_ids),),
     ).fetchall()
     register = AuthorityRegister.from_seed()
@@ -84,7 +82,7 @@ def _resolve_authorities(conn: psycopg.Connection, submission_ids: Iterable[int]
     conn.execute(
         "update landing.police_incidents l set responsible_gss = r.gss from resolved_la r "
         "where l.submission_id = any(%s) and r.value = l.responsible_la "
-        "and r.day = landing.to_timestamp_uk(l.reported_missing)::date",
+        "and r.day = l.reported_at::date",
         (list(submission_ids),),
     )
 

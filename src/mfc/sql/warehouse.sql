@@ -324,3 +324,9 @@ alter table landing.council_missing
         generated always as (landing.to_date_uk(mis_start)) stored,
     add column if not exists mis_end_date date
         generated always as (landing.to_date_uk(mis_end)) stored;
+alter table landing.police_incidents
+    add column if not exists dob_date date generated always as (landing.to_date_uk(dob)) stored,
+    add column if not exists reported_at timestamp
+        generated always as (landing.to_timestamp_uk(reported_missing)) stored,
+    add column if not exists found_at timestamp
+        generated always as (landing.to_timestamp_uk(found)) stored;

@@ -65,10 +65,15 @@ def mfc_nightly():
     def write_reports() -> dict[str, int]:
         return nightly.write_reports()
 
+    # Skips dbt and the mart gate (not the reports) when nothing is new since today's build.
+    @task.short_circuit
+    def marts_need_building(decided: dict[str, int], params: dict | None = None) -> bool:
+        return nightly.marts_need_building(decided, params["full_refresh"])
+
     @task(retries=0)
-    def gate_marts() -> list[str]:
+    def gate_marts(run_id: str | None = None, params: dict | None = None) -> list[str]:
         try:
-            return nightly.gate_marts()
+            return nightly.gate_marts(run_id, params["full_refresh"])
         except nightly.MartGateFailed as failed:
             raise AirflowFailException(str(failed)) from failed  # retrying cannot fix data
 
@@ -88,7 +93,7 @@ def mfc_nightly():
             gates[before] >> gates[kind.source]
     transform = DbtTaskGroup(group_id="dbt", **nightly.cosmos_configs())
     summary = summarise_gates(*gates.values())
-    summary >> transform >> gate_marts()
+    marts_need_building(summary) >> transform >> gate_marts()
     summary >> write_reports()
 
 

@@ -142,6 +142,8 @@ def test_nightly_run_loads_good_returns_quarantines_the_bad_one_and_reruns_chang
     assert "Submissions decided in this run" in rerun.stdout
     assert "nothing new" in rerun.stdout and "Seconds per stage" in rerun.stdout
     assert "marts.fct_missing_incidents" in rerun.stdout
+    # Nothing new since today's build: dbt did not run again.
+    assert "Marts (0 dbt nodes built and tested)" in rerun.stdout
     assert "\x1b[" not in rerun.stdout
     assert snapshot(warehouse_url) == before
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+import psycopg
 
 from mfc import config, landing, pipeline, warehouse
 from mfc.kinds import KINDS, kind
@@ -95,7 +98,40 @@ def write_reports() -> dict[str, int]:
     return counts
 
 
-def gate_marts() -> list[str]:
+def _project_files() -> list[Path]:
+    project = config.dbt_project_dir()
+    return sorted(p for p in project.rglob("*")
+                  if p.is_file() and p.suffix in (".sql", ".yml", ".yaml", ".csv", ".md")
+                  and not {"target", "logs", "dbt_packages"} & set(p.relative_to(project).parts))
+
+
+def project_fingerprint() -> str:
+    """sha256 over the dbt project's files: a change of model, test or seed changes it."""
+    digest = hashlib.sha256()
+    for path in _project_files():
+        digest.update(f"{path.relative_to(config.dbt_project_dir())}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def marts_need_building(decided: dict[str, int], full_refresh: bool = False) -> bool:
+    """Whether dbt must run: something was decided tonight, a full refresh was asked for, or
+    the marts were not yet built today (UK date: the dq marts count days to deadlines) from
+    this dbt project. A night with nothing new skips a rebuild that would change nothing."""
+    if full_refresh or sum(decided.values()):
+        return True
+    with psycopg.connect(config.require_warehouse_url()) as conn:
+        built = conn.execute(
+            "select 1 from audit.mart_builds where project_fingerprint = %s and "
+            "(built_at at time zone 'Europe/London')::date = "
+            "(now() at time zone 'Europe/London')::date", (project_fingerprint(),)).fetchone()
+    if built:
+        log.info("nothing new since the marts were built today from this dbt project: "
+                 "dbt is skipped")
+    return built is None
+
+
+def gate_marts(run_id: str | None = None, full_refresh: bool = False) -> list[str]:
     """Validate the marts with GX; raise MartGateFailed naming every failed check."""
     from expectations import marts
     from mfc import gates
@@ -105,6 +141,10 @@ def gate_marts() -> list[str]:
     failures = [gates.describe(r) for r in results if r.failed]
     if failures:
         raise MartGateFailed("mart checks failed:\n" + "\n".join(failures))
+    with psycopg.connect(url) as conn:
+        conn.execute("insert into audit.mart_builds (run_id, project_fingerprint, full_refresh) "
+                     "values (%s, %s, %s)", (run_id or "manual", project_fingerprint(),
+                                             bool(full_refresh)))
     return [r.check.check_id for r in results]
 
 
@@ -119,9 +159,7 @@ def dbt_manifest() -> Path:
     project = config.dbt_project_dir()
     target = config.state_dir() / "dbt-parse"
     manifest = target / "manifest.json"
-    newest = max(p.stat().st_mtime for p in project.rglob("*")
-                 if p.is_file() and p.suffix in (".sql", ".yml", ".yaml", ".csv", ".md")
-                 and not {"target", "logs", "dbt_packages"} & set(p.relative_to(project).parts))
+    newest = max(p.stat().st_mtime for p in _project_files())
     if manifest.is_file() and manifest.stat().st_mtime >= newest:
         return manifest
     config.export_dbt_env()  # profiles.yml reads the MFC_DBT_* variables

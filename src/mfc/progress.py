@@ -22,7 +22,7 @@ from rich.table import Table
 # The stages of a run in the order they run, and the Airflow tasks of each: a task id, or a
 # prefix (ending "_" or ".") or suffix (starting "_") of one.
 STAGES = (("register + archive", ("discover_submissions",)), ("batching", ("_waiting",)),
-          ("gate + promote", ("gate_",)), ("summary", ("summarise_gates",)),
+          ("gate + promote", ("gate_",)), ("summary", ("summarise_gates", "marts_need_building")),
           ("dbt", ("dbt.",)), ("mart gate", ("gate_marts",)), ("reports", ("write_reports",)))
 
 

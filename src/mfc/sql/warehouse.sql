@@ -330,3 +330,12 @@ alter table landing.police_incidents
         generated always as (landing.to_timestamp_uk(reported_missing)) stored,
     add column if not exists found_at timestamp
         generated always as (landing.to_timestamp_uk(found)) stored;
+
+-- Each build of the marts that passed the mart gate: a night with nothing new, on a day the
+-- marts were already built from the same dbt project, does not build them again.
+create table if not exists audit.mart_builds (
+    built_at timestamptz not null default now(),
+    run_id text not null,
+    project_fingerprint text not null,   -- sha256 over the dbt project's files
+    full_refresh boolean not null default false
+);

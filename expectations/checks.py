@@ -30,6 +30,9 @@ class Check:
     # reruns it for a submission that fails, to keep its failing rows.
     query: str | None = None
     reads: tuple[str, ...] = ()  # other return tables the query reads (it cannot run without)
+    # The query compares a submission's rows with other submissions' in its batch (so its
+    # failing rows are found again over the batch, not the submission alone).
+    compares_submissions: bool = False
 
     def expectation(self, wrap: Callable[[str], str] | None = None) -> Any:
         """The GX expectation; wrap rewrites the query first (see gates.validate_content)."""

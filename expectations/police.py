@@ -69,7 +69,8 @@ CONTENT: tuple[Check, ...] = (
               "join audit.submissions s on s.submission_id = r.submission_id "
               "where s.status = 'loaded' and r.force = delivered.folder_force "
               "and r.incident_ref = delivered.incident_ref "
-              "and s.period_start <> delivered.file_month)")),
+              "and s.period_start <> delivered.file_month)"),
+          compares_submissions=True),
     Check("police.reported_missing", TABLE, "content", BLOCKING,
           "REPORTED_MISSING must be a valid date and time (dd/mm/yyyy HH:MM) within the file's "
           "month.", ("REPORTED_MISSING",),

@@ -149,3 +149,19 @@ def test_gating_holds_two_connections_at_most_and_leaves_none_open(warehouse_url
     assert [o.status for o in outcomes] == ["loaded"] * 5
     assert 1 <= watch.peak <= 2  # the pipeline's own connection and GX's, unpooled
     assert watch.now() == 0      # GX's engines hold nothing once a validation is done
+
+
+def test_a_batch_larger_than_gx_hands_back_is_validated_in_parts(warehouse_url, tmp_path,
+                                                                  monkeypatch):
+    # GX returns at most 200 rows of a query: with a limit of 2, five months take three parts.
+    from mfc import gates
+
+    monkeypatch.setattr(gates, "GX_ROWS", 2)
+    months = ["2023-11", "2023-12", "2024-01", "2024-02", "2024-03"]
+    for n, month in enumerate(months):
+        day = f"10/{month[5:]}/{month[:4]}"
+        deliver_police(tmp_path, month, [[CLEVELAND, f"C-{n}", "PER-1", "14/05/2009", "", "F",
+                                          f"{day} 22:15", f"{day} 23:40" if n != 3 else "bad",
+                                          "LOW", "Y", "", "TS1", "TS3"]])
+    outcomes = register_and_gate(warehouse_url, tmp_path / "landing", "police")
+    assert [o.failed_checks for o in outcomes] == [[], [], [], ["police.found"], []]

@@ -14,6 +14,7 @@ import psycopg
 from expectations.checks import Check
 from mfc.warehouse import sqlalchemy_url
 
+GX_ROWS = 200            # the most rows GX hands back of a query's result
 MAX_EXAMPLES = 20        # shown in the report and kept with the result
 MAX_FAILING_ROWS = 1000  # kept per check and submission (dq.failing_rows, the CSV);
                          # the result counts them all
@@ -151,10 +152,29 @@ def validate_content(url: str, checks: tuple[Check, ...], landing_tables: dict[s
     is one SQL query over every submission it may read (runnable: check id -> submission ids),
     returning one row per submission that fails it, with how many of its rows fail. Returns
     check id -> {submission id: failing rows} (a submission that passes is absent)."""
+    everyone = sorted({sid for c in checks for sid in runnable.get(c.check_id, [])})
+    if len(everyone) <= GX_ROWS:
+        return _validate_content(url, checks, landing_tables, runnable)
+    # GX hands back at most GX_ROWS rows: a larger batch is validated in parts (a check that
+    # compares submissions then compares those of one part: 200 months of a force, in order).
+    counts: dict[str, dict[int, int]] = {}
+    for start in range(0, len(everyone), GX_ROWS):
+        chunk = set(everyone[start:start + GX_ROWS])
+        found = _validate_content(url, checks, landing_tables, {
+            check_id: [sid for sid in ids if sid in chunk] for check_id, ids in runnable.items()})
+        for check_id, failing in found.items():
+            counts.setdefault(check_id, {}).update(failing)
+    return counts
+
+
+def _validate_content(url: str, checks: tuple[Check, ...], landing_tables: dict[str, str],
+                      runnable: dict[str, list[int]]) -> dict[str, dict[int, int]]:
     active = [c for c in checks if runnable.get(c.check_id)]
     if not active:
         return {}
     everyone = sorted({sid for c in active for sid in runnable[c.check_id]})
+    if len(everyone) > GX_ROWS:
+        raise ValueError(f"at most {GX_ROWS} submissions in one GX validation")
     ids = ", ".join(str(int(i)) for i in everyone)
     with _warehouse(url) as (gx, context, source):
         asset = source.add_query_asset(
@@ -197,7 +217,8 @@ def store(conn: psycopg.Connection, submission_id: int, run_id: str,
             continue
         source = (sources or {}).get(r.check.table or "")
         if r.check.query and source:
-            batch = (batches or {}).get(r.check.check_id) or [submission_id]
+            batch = ((batches or {}).get(r.check.check_id) if r.check.compares_submissions
+                     else None) or [submission_id]
             r.examples = _store_failing_rows(conn, submission_id, run_id, r.check, *source,
                                              batch)
         else:

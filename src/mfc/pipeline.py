@@ -108,7 +108,9 @@ class ReturnKind(ABC):
     tables: tuple[Table, ...]
     content: tuple[Check, ...]  # run over a batch by GX, one query each
     readable: Check             # fails when a delivery cannot be read at all
-    batch_size: int = 20        # submissions per gate task, before MAX_BATCHES applies
+    # Submissions per gate task, before MAX_BATCHES applies: GX's cost is mostly per check and
+    # run, not per row, so a batch is as large as memory and the task's length allow.
+    batch_size: int = 20
     gate_after: tuple[str, ...] = ()  # kinds whose gates run first in a nightly run
 
     # Discovery --------------------------------------------------------------------------

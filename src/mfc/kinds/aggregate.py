@@ -100,6 +100,7 @@ class AggregateFiles(OneFileKind):
     columns_check = _check("aggregate.columns")
     layout = "aggregate/<source>/<name>.csv"
     suffixes = SUFFIXES
+    batch_size = 50
 
     def period_of(self, path: Path) -> str:
         return path.stem

@@ -184,7 +184,7 @@ class CouncilReturns(ReturnKind):
     tables = TABLES
     content = council_checks.CONTENT
     readable = _check("mfc.file.readable")
-    batch_size = 20
+    batch_size = 60  # a few authorities' ten years
     gate_after = ("police",)  # reconciled with the police months loaded the same night
 
     def discover(self, landing_dir: Path) -> list[Delivery]:

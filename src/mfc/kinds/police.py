@@ -95,7 +95,7 @@ class PoliceMonths(OneFileKind):
     readable = _check("police.file.readable")
     columns_check = _check("police.columns")
     layout = "police/<force>/<YYYY-MM>.csv"
-    batch_size = 24  # two years of a force's months
+    batch_size = 120  # ten years of a force's months
 
     def resolve(self, delivery: Delivery, register: AuthorityRegister):
         try:

@@ -108,6 +108,7 @@ class ReturnKind(ABC):
     tables: tuple[Table, ...]
     content: tuple[Check, ...]  # run over a batch by GX, one query each
     readable: Check             # fails when a delivery cannot be read at all
+    raw_tables: tuple[str, ...] = ()  # where promotion writes
     # Submissions per gate task, before MAX_BATCHES applies: GX's cost is mostly per check and
     # run, not per row, so a batch is as large as memory and the task's length allow.
     batch_size: int = 20
@@ -297,6 +298,10 @@ def gate_and_load_batch(url: str, kind: ReturnKind, submission_ids: list[int],
                 kind.after_decision(conn, waiting[sid], status, run_id)
                 clear_landing(conn, kind, sid)
             outcomes[sid] = Outcome(sid, status, failed)
+        # Fresh statistics after a bulk load: the next batch's cross-checks, dbt and the
+        # reports plan their joins on them (stale ones once turned a 1 s query into hours).
+        conn.execute(f"analyze audit.submissions, {', '.join(kind.raw_tables)}"
+                     if kind.raw_tables else "analyze audit.submissions")
     return [outcomes[sid] for sid in submission_ids]
 
 

@@ -101,6 +101,7 @@ class AggregateFiles(OneFileKind):
     layout = "aggregate/<source>/<name>.csv"
     suffixes = SUFFIXES
     batch_size = 50
+    raw_tables = ("raw.aggregate_values",)
 
     def period_of(self, path: Path) -> str:
         return path.stem

@@ -185,6 +185,7 @@ class CouncilReturns(ReturnKind):
     content = council_checks.CONTENT
     readable = _check("mfc.file.readable")
     batch_size = 60  # a few authorities' ten years
+    raw_tables = ("raw.council_header", "raw.council_episodes", "raw.council_missing")
     gate_after = ("police",)  # reconciled with the police months loaded the same night
 
     def discover(self, landing_dir: Path) -> list[Delivery]:

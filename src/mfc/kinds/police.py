@@ -96,6 +96,7 @@ class PoliceMonths(OneFileKind):
     columns_check = _check("police.columns")
     layout = "police/<force>/<YYYY-MM>.csv"
     batch_size = 120  # ten years of a force's months
+    raw_tables = ("raw.police_incidents",)
 
     def resolve(self, delivery: Delivery, register: AuthorityRegister):
         try:

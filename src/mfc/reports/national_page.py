@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date
 from html import escape
 
+from mfc.kinds import KINDS
+from mfc.pipeline import ReturnKind
 from mfc.reports import html
 from mfc.reports.facts import Names, Submission, Warehouse
 from mfc.reports.html import link, table
@@ -23,11 +25,25 @@ def render(warehouse: Warehouse, names: Names, today: date, data_docs: str | Non
         f"<p>As of {today:%d %B %Y}. Each submission links to its report: what was checked, "
         "what failed, and every failing row as CSV. Latest submission of each return shown.</p>",
         docs,
-        _council(latest, warehouse, names, today),
-        _police(latest, names),
-        _aggregate(latest),
     ]
+    # A section per return kind: the three known ones as their teams read them, any other in
+    # a plain table of its submissions.
+    sections = {"council": lambda: _council(latest, warehouse, names, today),
+                "police": lambda: _police(latest, names), "aggregate": lambda: _aggregate(latest)}
+    for kind in KINDS:
+        body.append(sections.get(kind.source, lambda kind=kind: _other(kind, latest))())
     return html.page("Data-quality reports", "\n".join(body))
+
+
+def _other(kind: ReturnKind, latest: list[Submission]) -> str:
+    files = sorted((s for s in latest if s.source == kind.source),
+                   key=lambda s: (s.authority_as_delivered, s.collection_year))
+    lines = [[escape(s.authority_as_delivered), escape(s.collection_year), *_cells(s)]
+             for s in files]
+    return (f'<section id="{escape(kind.source)}"><h2>{escape(kind.label.capitalize())}s</h2>'
+            + (table(("Delivered as", "Period", *HEADER), lines, raw=True, css_class="returns")
+               if lines else f"<p>No {escape(kind.label)}s yet.</p>")
+            + "</section>")
 
 
 def _cells(s: Submission) -> list[str]:

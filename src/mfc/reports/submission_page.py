@@ -8,6 +8,7 @@ from datetime import date
 from expectations import aggregate as aggregate_checks
 from expectations import council as council_checks
 from expectations import police as police_checks
+from mfc.kinds import kind
 from mfc.reports import html
 from mfc.reports.facts import Changes, CheckOutcome, Names, Submission, Warehouse
 from mfc.reports.html import Bar, link, table
@@ -36,11 +37,7 @@ def render(s: Submission, warehouse: Warehouse, names: Names) -> str:
 
 
 def _what(s: Submission) -> str:
-    if s.source == "council":
-        return f"council return {s.collection_year}"
-    if s.source == "police":
-        return f"police month {s.collection_year}"
-    return f"aggregate figures {s.collection_year}"
+    return f"{kind(s.source).label} {s.collection_year}"
 
 
 def outcome(s: Submission, warehouse: Warehouse | None = None) -> str:

@@ -34,30 +34,41 @@ by_date_of_birth as (
         and children.sex_code = persons.sex_code
 ),
 
+-- The day before, the day and the day after as equalities (not a range), so that the join is
+-- hashed on sex and day: a range over the nation's incidents and periods is billions of pairs.
 by_age as (
     select distinct incidents.person_key, periods.child_key, false as dob_match
     from incidents
     inner join persons
         on persons.person_key = incidents.person_key
         and persons.dob_key is null
+    cross join lateral (
+        values (incidents.start_date - 1), (incidents.start_date), (incidents.start_date + 1)
+    ) as near (start_date)
     inner join periods
         on periods.sex_code = incidents.sex_code
-        and periods.start_date between incidents.start_date - 1 and incidents.start_date + 1
+        and periods.start_date = near.start_date
         and {{ age_fits_birth_month('incidents.age_at_report', 'incidents.start_date',
                                     'periods.birth_month') }}
 ),
 
 -- Without a date of birth or a shared incident: a child of the authority the force named, of
 -- that age, whom the council returned as missing within a year either side.
+-- (A child of that age was born in one of two years: an equality the join hashes on.)
 by_age_and_authority as (
     select distinct incidents.person_key, periods.child_key, false as dob_match
     from incidents
     inner join persons
         on persons.person_key = incidents.person_key
         and persons.dob_key is null
+    cross join lateral (
+        values (extract(year from incidents.start_date)::int - incidents.age_at_report),
+               (extract(year from incidents.start_date)::int - incidents.age_at_report - 1)
+    ) as born (birth_year)
     inner join periods
         on periods.authority_gss = incidents.responsible_authority_gss
         and periods.sex_code = incidents.sex_code
+        and extract(year from periods.birth_month)::int = born.birth_year
         and periods.start_date between incidents.start_date - 365 and incidents.start_date + 365
         and {{ age_fits_birth_month('incidents.age_at_report', 'incidents.start_date',
                                     'periods.birth_month') }}

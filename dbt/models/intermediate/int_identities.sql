@@ -27,7 +27,7 @@ links as (
 ),
 
 persons as (
-    select distinct person_key, force_code from {{ ref('int_police_incidents') }}
+    select person_key, force_code from {{ ref('int_police_persons') }}
 ),
 
 council as (

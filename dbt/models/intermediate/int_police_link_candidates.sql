@@ -1,5 +1,6 @@
 -- The council children each police person might be (docs/architecture.md, "Linking
--- children"): same sex, and the same date of birth (keyed hash) or, for persons the force gave
+-- children"): same sex, and the same date of birth (keyed hash) and a placement district in
+-- common or, for persons the force gave
 -- no date of birth, an age that fits the child's birth month and either a period starting
 -- within a day of one of the person's incidents or, in the authority the force named, within a
 -- year of it. int_police_person_links weighs the evidence. Every join here is an equality
@@ -23,12 +24,31 @@ children as (
     select * from {{ ref('int_council_children') }}
 ),
 
-by_date_of_birth as (
-    select persons.person_key, children.child_key
+-- A link needs a placement district in common (int_police_person_links), so candidates on the
+-- date of birth are found on it too: date of birth, sex and district, as one equality. (On the
+-- date of birth and sex alone the nation gives millions of pairs.)
+person_districts as (
+    select distinct persons.person_key, persons.dob_key, persons.sex_code,
+           incidents.placement_district as district
     from persons
-    inner join children
-        on children.dob_key = persons.dob_key
-        and children.sex_code = persons.sex_code
+    inner join incidents on incidents.person_key = persons.person_key
+    where persons.dob_key is not null
+),
+
+child_districts as (
+    select distinct children.child_key, children.dob_key, children.sex_code, placed.district
+    from children
+    cross join lateral unnest(string_to_array(btrim(children.placement_districts, '|'), '|'))
+        as placed (district)
+),
+
+by_date_of_birth as (
+    select distinct person_districts.person_key, child_districts.child_key
+    from person_districts
+    inner join child_districts
+        on child_districts.dob_key = person_districts.dob_key
+        and child_districts.sex_code = person_districts.sex_code
+        and child_districts.district = person_districts.district
 ),
 
 -- Incidents of persons without a date of birth: only they are linked on age.

@@ -63,6 +63,7 @@ def main() -> None:
     url = urlsplit(server)._replace(path=f"/{name}").geturl()
     with tempfile.TemporaryDirectory() as tmp, psycopg.connect(server, autocommit=True) as admin:
         os.environ["MFC_ARCHIVE_DIR"] = str(Path(tmp) / "archive")
+        os.environ.setdefault("MFC_PSEUDONYMISATION_KEY", "bench-key-not-secret")
         admin.execute(f'create database "{name}"')
         try:
             os.environ.setdefault("MFC_LANDING_QUIET_SECONDS", "0")  # written just now

@@ -46,6 +46,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp)
             os.environ["MFC_ARCHIVE_DIR"] = str(out / "archive")
+            os.environ.setdefault("MFC_PSEUDONYMISATION_KEY", "bench-key-not-secret")
             authorities = {a.gss_code for a in AuthorityRegister.from_seed()
                            if a.region_code == args.region}
             timings = {}

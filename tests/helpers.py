@@ -203,3 +203,22 @@ def deliver_aggregate(root: Path, rows: list[list[str]], name: str = "answer.csv
         csv.writer(out, lineterminator="\n").writerows([AGGREGATE_HEADER, *rows])
         (folder / name).write_text(out.getvalue())
     return root / "landing"
+
+
+def dbt_build(url: str, tmp_path: Path, monkeypatch, *args: str) -> None:
+    """Run dbt in this process on the warehouse at url (as its user); args after the command's
+    own, e.g. "build", "--select", "+dq_submissions"."""
+    from dbt.cli.main import dbtRunner
+
+    from mfc import config
+
+    for name, value in config.dbt_target(url).as_env().items():
+        monkeypatch.setenv(name, value)
+    project = str(config.dbt_project_dir())
+    result = dbtRunner().invoke([
+        *args, "--project-dir", project, "--profiles-dir", project,
+        "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
+        "--quiet",
+    ])
+    failed = [r.node.name for r in result.result or [] if r.status not in ("pass", "success")]
+    assert result.success, f"dbt {args[0]} failed: {failed or result.exception}"

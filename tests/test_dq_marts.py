@@ -9,9 +9,9 @@ import os
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from helpers import deliver, gate_submission, good_tables, query
+from helpers import dbt_build, deliver, gate_submission, good_tables, query
 
-from mfc import config, landing
+from mfc import landing
 
 MIDDLESBROUGH, HARTLEPOOL = "E06000002", "E06000001"
 # Judge "overdue" on this day: 2022-23's deadline (30/06/2023) has passed, 2023-24's has not.
@@ -53,25 +53,14 @@ def gate(url: str, landing_dir: Path, run_id: str) -> str:
     return gate_submission(url, submission_id, run_id).status
 
 
-def dbt_build(monkeypatch, tmp_path: Path) -> None:
-    from dbt.cli.main import dbtRunner
-
-    # export_dbt_env() writes os.environ; setting the names here first makes pytest restore them.
-    for name in config.dbt_target(config.require_warehouse_url()).as_env():
-        monkeypatch.setenv(name, "")
-    config.export_dbt_env()
-    project = str(config.dbt_project_dir())
-    result = dbtRunner().invoke([
-        "build", "--select", "+dq_submissions", "+dq_authority_history", "+dq_national_status",
-        # Tests of other staging models that share a parent with these wait for their own build.
-        "--indirect-selection", "buildable",
-        "--vars", f"{{dq_as_of: '{AS_OF}'}}",
-        "--project-dir", project, "--profiles-dir", project,
-        "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),
-        "--quiet",
-    ])
-    failed = [r.node.name for r in result.result or [] if r.status not in ("pass", "success")]
-    assert result.success, f"dbt build failed: {failed or result.exception}"
+def build_dq_marts(url: str, monkeypatch, tmp_path: Path) -> None:
+    dbt_build(url, tmp_path, monkeypatch,
+              "build", "--select", "+dq_submissions", "+dq_authority_history",
+              "+dq_national_status",
+              # Tests of other staging models that share a parent with these wait for their
+              # own build.
+              "--indirect-selection", "buildable",
+              "--vars", f"{{dq_as_of: '{AS_OF}'}}")
 
 
 def test_dq_marts_follow_a_quarantine_a_correction_and_a_missing_return(
@@ -87,7 +76,7 @@ def test_dq_marts_follow_a_quarantine_a_correction_and_a_missing_return(
                                 tables=spoiled), "run-2") == "quarantined"
     assert gate(url, deliver_on(tmp_path / "c", datetime(2024, 5, 20, 9), year="2023-24"),
                 "run-3") == "loaded"
-    dbt_build(monkeypatch, tmp_path)
+    build_dq_marts(url, monkeypatch, tmp_path)
 
     submissions = {r[0]: r[1:] for r in query(url, """
         select submission_id, return_source, authority_gss, returned_by_name, collection_year,
@@ -146,6 +135,6 @@ def test_dq_marts_follow_a_quarantine_a_correction_and_a_missing_return(
 
 
 def test_dq_marts_build_on_an_empty_warehouse(warehouse_url, monkeypatch, tmp_path):
-    dbt_build(monkeypatch, tmp_path)
+    build_dq_marts(warehouse_url, monkeypatch, tmp_path)
     for mart in ("dq_submissions", "dq_authority_history", "dq_national_status"):
         assert query(warehouse_url, f"select count(*) from marts.{mart}") == [(0,)]

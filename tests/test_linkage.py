@@ -5,10 +5,16 @@ against the synthetic truth (mfc evaluate). Real Airflow, dbt, GX and PostgreSQL
 
 from __future__ import annotations
 
+import csv
+from collections import Counter, defaultdict
+from datetime import date, datetime
+
 import pytest
 from helpers import query
 
 from mfc import evaluate, runner
+from mfc.publish import disclosure
+from mfc.publish.disclosure import Row
 from mfc.synth import write
 
 NORTH_EAST = "E12000001"
@@ -28,9 +34,23 @@ def region(tmp_path_factory):
     return out
 
 
-def test_the_warehouse_meets_its_targets_against_the_truth(warehouse_url, region, tmp_path):
-    runner.prepare_airflow()
-    assert runner.run_nightly(region / "landing", tmp_path / "run.log").state == "success"
+@pytest.fixture(scope="module")
+def warehouse_url(region, server_url, tmp_path_factory):
+    """The region through the nightly DAG once, for every test of this module."""
+    from helpers import create_database, drop_database
+
+    url = create_database(server_url)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MFC_WAREHOUSE_URL", url)
+        patch.setenv("MFC_ARCHIVE_DIR", str(tmp_path_factory.mktemp("archive")))
+        runner.prepare_airflow()
+        log = tmp_path_factory.mktemp("run") / "run.log"
+        assert runner.run_nightly(region / "landing", log).state == "success"
+        yield url
+    drop_database(server_url, url)
+
+
+def test_the_warehouse_meets_its_targets_against_the_truth(warehouse_url, region):
     assert query(warehouse_url, "select distinct status from audit.submissions") == [("loaded",)]
 
     report = evaluate.evaluate(warehouse_url, region)
@@ -90,3 +110,148 @@ def test_the_warehouse_meets_its_targets_against_the_truth(warehouse_url, region
     assert unattributed > 0.3 * distinct  # children missing from home, most of them
     assert published == distinct + unattributed
     assert police_only >= unattributed
+
+
+def financial_year(day: date) -> str:
+    start = day.year if day.month >= 4 else day.year - 1
+    return f"{start}-{(start + 1) % 100:02d}"
+
+
+def test_the_breakdowns_add_up_and_match_the_truth(warehouse_url, region):
+    rows = query(warehouse_url, """
+        select financial_year, geographic_level, area_code, breakdown, group_name, incidents,
+               distinct_children
+        from marts.agg_missing_breakdowns""")
+    totals = {(r[0], r[1], r[2]): (r[5], r[6]) for r in rows if r[3] == "Total"}
+    sums: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    for year, level, area, breakdown, _, incidents, children in rows:
+        if breakdown != "Total":
+            sums[(year, level, area, breakdown)][0] += incidents
+            sums[(year, level, area, breakdown)][1] += children
+    assert len(totals) >= 2 * (12 + 1 + 2)  # 12 authorities, the region, England, E&W
+    breakdowns = {"Age band", "Sex", "Ethnicity group", "Placement type", "Placed", "Duration",
+                  "Repeat band", "Missing or away", "Looked after", "Recorded by"}
+    assert {key[3] for key in sums} == breakdowns
+    for (year, level, area, breakdown), (incidents, children) in sums.items():
+        total_incidents, total_children = totals[(year, level, area)]
+        assert incidents == total_incidents, (year, area, breakdown)
+        # A child is in one group of a breakdown of children, in each of theirs of incidents.
+        if breakdown in disclosure.CHILD_BREAKDOWNS:
+            assert children == total_children, (year, area, breakdown)
+        else:
+            assert children >= total_children, (year, area, breakdown)
+
+    # The totals are the marts' own: the region as agg_missing_by_area_period counts it.
+    for year, incidents, children in query(warehouse_url, """
+            select period, incidents, distinct_children from marts.agg_missing_by_area_period
+            where area_type = 'region' and area_code = %s
+                and period_type = 'financial_year'""", NORTH_EAST):
+        assert totals[(year, "Regional", NORTH_EAST)] == (incidents, children)
+
+    # Missing and away periods as the region's councils recorded them: the truth's, by year.
+    from mfc.geography import AuthorityRegister
+
+    councils = {a.gss_code for a in AuthorityRegister.from_seed() if a.region_code == NORTH_EAST}
+    truth: Counter = Counter()
+    with (region / "truth" / "incidents.csv").open(newline="") as f:
+        for row in csv.DictReader(f):
+            if row["council_recorded"] == "1" and row["responsible_gss"] in councils:
+                started = datetime.strptime(row["reported_missing"], "%d/%m/%Y %H:%M").date()
+                year = financial_year(started)
+                truth[(year, row["missing_type"])] += 1
+                truth[(year, row["placement_gss"] == row["responsible_gss"])] += 1
+    found = {(r[0], r[4]): r[5] for r in rows
+             if r[1] == "National" and r[2] == "K04000001" and r[3] == "Missing or away"}
+    placed = {(r[0], r[4]): r[5] for r in rows
+              if r[1] == "National" and r[2] == "K04000001" and r[3] == "Placed"}
+    for year in ("2022-23", "2023-24"):
+        for code, group in (("M", "Missing"), ("A", "Away from placement without authorisation")):
+            assert abs(found[(year, group)] - truth[(year, code)]) <= 0.01 * truth[(year, code)], \
+                (year, group, found[(year, group)], truth[(year, code)])
+        # Placed inside or outside its own authority, as the truth placed the child.
+        for inside, group in ((True, "Inside its own authority"),
+                              (False, "Outside its own authority")):
+            assert abs(placed.get((year, group), 0) - truth[(year, inside)]) \
+                <= 0.02 * truth[(year, inside)], (year, group, placed, truth[(year, inside)])
+
+    # Rates: children looked after from the councils' headers; every authority has some.
+    rates = query(warehouse_url, """
+        select area_code, looked_after_children, looked_after_children_missing,
+               children_missing_per_1000_looked_after
+        from marts.agg_missing_breakdowns
+        where breakdown = 'Total' and geographic_level = 'Local authority'
+            and financial_year = '2023-24'""")
+    # (Authorities outside the region appear too, for children the region's forces saw.)
+    rates = [r for r in rates if r[0] in councils]
+    assert len(rates) == 12
+    for area, looked_after, missing, rate in rates:
+        assert looked_after > missing > 0, area
+        assert float(rate) == pytest.approx(1000 * missing / looked_after, abs=0.05), area
+
+
+def published_rows(path) -> list[Row]:
+    """The published table as an adversary reads it: suppressed cells unknown."""
+    rows = []
+    with path.open(newline="") as f:
+        for record in csv.DictReader(f):
+            level = record["geographic_level"]
+            area = {"National": record["country_code"], "Regional": record["region_code"],
+                    "Local authority": record["new_la_code"]}[level]
+            region = (record["region_code"] or record["country_code"]) \
+                if level == "Local authority" else None
+            hidden = record["incidents"] == "c"
+            assert hidden == (record["children"] == "c"), record
+            rows.append(Row(level, area, region, record["breakdown_topic"], record["breakdown"],
+                            {c: 0 if hidden else int(record[c]) for c in ("incidents",
+                                                                           "children")},
+                            suppressed=hidden))
+    return rows
+
+
+def test_the_publication_is_disclosure_controlled_and_passes_the_screener(
+        warehouse_url, tmp_path, monkeypatch, capsys):
+    from mfc import cli
+
+    monkeypatch.setenv("MFC_WAREHOUSE_URL", warehouse_url)
+    out = tmp_path / "2023-24"
+    assert cli.main(["publish", "--year", "2023-24", "--out", str(out)]) == 0
+    assert cli.main(["publish", "--check", str(out)]) == 0
+    assert "passes" in capsys.readouterr().out
+    data = out / "missing_from_care.csv"
+    with data.open(newline="") as f:
+        records = list(csv.DictReader(f))
+
+    # Primary: no count of 1 to 5 is shown; national and regional counts end in 0.
+    for record in records:
+        for count in ("incidents", "children"):
+            if record[count] not in ("c", "z", "x"):
+                assert not 0 < int(record[count]) < 6, record
+                if record["geographic_level"] != "Local authority":
+                    assert int(record[count]) % 10 == 0, record
+    suppressed = [r for r in records if r["incidents"] == "c"]
+    assert any(r["geographic_level"] == "Local authority" for r in suppressed)
+    # Secondary: given every published figure, no suppressed count can be pinned within 5.
+    assert disclosure.audit(published_rows(data)) == []
+    # ... which the audit would catch: show one suppressed row that was hidden for another's
+    # sake, and it is found out.
+    truth = {(r[0], r[1], r[2]): (r[3], r[4]) for r in query(warehouse_url, """
+        select area_code, breakdown, group_name, incidents, distinct_children
+        from marts.agg_missing_breakdowns
+        where financial_year = '2023-24' and geographic_level = 'Local authority'""")}
+    shown = published_rows(data)
+    hidden_by_breakdown: dict[tuple, list[Row]] = defaultdict(list)
+    for row in shown:
+        if row.level == "Local authority" and row.topic != "Total" and row.suppressed:
+            hidden_by_breakdown[(row.area, row.topic)].append(row)
+    pairs = [rows for rows in hidden_by_breakdown.values() if len(rows) == 2
+             and sum(truth[(r.area, r.topic, r.group)][0] >= 6 for r in rows) == 1]
+    assert pairs, "no breakdown with one primary and one secondary suppression"
+    [row] = [r for r in pairs[0] if truth[(r.area, r.topic, r.group)][0] >= 6]
+    row.suppressed = False
+    row.true = dict(zip(("incidents", "children"), truth[(row.area, row.topic, row.group)],
+                        strict=True))
+    assert disclosure.audit(shown) != []
+
+    # The same rows, in the warehouse's published schema.
+    assert query(warehouse_url, "select count(*) from published.missing_from_care "
+                                "where time_period = '202324'") == [(len(records),)]

@@ -1,4 +1,5 @@
-"""`mfc`: the warehouse's command line (demo, run, report, synth, evaluate, dq-eval, stop)."""
+"""`mfc`: the warehouse's command line (demo, run, report, docs, publish, synth, evaluate,
+dq-eval, stop)."""
 
 from __future__ import annotations
 
@@ -21,8 +22,14 @@ def _run(args: argparse.Namespace) -> int:
         print("mfc run: MFC_WAREHOUSE_URL is not set; point it at the warehouse PostgreSQL, "
               "e.g. postgresql://postgres@127.0.0.1:5432/mfc", file=sys.stderr)
         return 2
-    from mfc import progress
+    import psycopg
 
+    from mfc import progress, warehouse
+
+    try:
+        warehouse.check_key(config.require_warehouse_url())
+    except psycopg.OperationalError:
+        pass  # unreachable: the run's first task says so (and fails the run)
     log = None if args.verbose else runner.default_log_path()
     console = progress.console_for(sys.stdout, args.quiet)
     if log:
@@ -49,6 +56,35 @@ def _report(args: argparse.Namespace) -> int:
     counts = reports.write_all(url, out)
     print(f"Wrote {counts['submission_reports']} submission report(s); start at "
           f"{out / 'index.html'}")
+    return 0
+
+
+def _docs(args: argparse.Namespace) -> int:
+    from mfc import dbt_docs
+
+    return dbt_docs.main(port=args.port, serve_site=not args.no_serve)
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from mfc import publish
+    from mfc.publish import ees
+
+    if args.check:
+        problems = ees.check(Path(args.check))
+        for problem in problems:
+            print(problem)
+        print(f"{args.check}: {'passes' if not problems else f'{len(problems)} problem(s)'}")
+        return 1 if problems else 0
+    if not (args.year and args.out):
+        print("mfc publish: give --year and --out, or --check DIR", file=sys.stderr)
+        return 2
+    try:
+        written = publish.publish(config.require_warehouse_url(), args.year, Path(args.out))
+    except ValueError as error:
+        print(f"mfc publish: {error}", file=sys.stderr)
+        return 2
+    for path in written:
+        print(f"Wrote {path}")
     return 0
 
 
@@ -172,6 +208,24 @@ def main(argv: list[str] | None = None) -> int:
                         "<state folder>/reports)")
     report.set_defaults(handler=_report)
 
+    docs = commands.add_parser(
+        "docs", help="build dbt's documentation of the warehouse (every mart and column "
+        "described, lineage, exposures) and serve it on 127.0.0.1 (MFC_WAREHOUSE_URL, else the "
+        "embedded server)")
+    docs.add_argument("--port", type=int, default=8081, help="port to serve on (default 8081)")
+    docs.add_argument("--no-serve", action="store_true",
+                      help="only build it, and print the folder it is in")
+    docs.set_defaults(handler=_docs)
+
+    publish = commands.add_parser(
+        "publish", help="write a year's official tables, disclosure controlled, as Explore "
+        "Education Statistics CSVs (MFC_WAREHOUSE_URL); or check such a folder")
+    publish.add_argument("--year", help="financial year, e.g. 2023-24")
+    publish.add_argument("--out", help="folder to write")
+    publish.add_argument("--check", metavar="DIR",
+                         help="check a folder of EES files as DfE's data screener would")
+    publish.set_defaults(handler=_publish)
+
     synth = commands.add_parser(
         "synth", help="write synthetic council and police returns with their ground truth")
     synth.add_argument("--out", required=True, help="folder to write (landing/ and truth/)")
@@ -207,7 +261,12 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TQDM_DISABLE", "1")
     os.environ.setdefault("PYTHONWARNINGS", "ignore")
     config.state_dir().mkdir(parents=True, exist_ok=True)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except config.ConfigurationError as error:
+        # Something the user set (or did not): one line, no traceback.
+        print(f"mfc {args.command}: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

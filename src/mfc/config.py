@@ -13,6 +13,10 @@ _CHECKOUT_ROOT = Path(__file__).resolve().parents[2]
 DEMO_PSEUDONYMISATION_KEY = "mfc-demo-key-synthetic-data-only"
 
 
+class ConfigurationError(RuntimeError):
+    """A setting is missing or wrong: the user can fix it; retrying cannot."""
+
+
 def _path_from_env(name: str, default: Path) -> Path:
     value = os.environ.get(name)
     return Path(value).expanduser().resolve() if value else default
@@ -48,9 +52,9 @@ def _int_from_env(name: str, default: int, minimum: int = 0) -> int:
     try:
         number = int(value)
     except ValueError:
-        raise RuntimeError(f"{name}={value!r} is not a whole number") from None
+        raise ConfigurationError(f"{name}={value!r} is not a whole number") from None
     if number < minimum:
-        raise RuntimeError(f"{name}={value!r} must be at least {minimum}")
+        raise ConfigurationError(f"{name}={value!r} must be at least {minimum}")
     return number
 
 
@@ -79,16 +83,50 @@ def warehouse_url() -> str | None:
 def require_warehouse_url() -> str:
     url = warehouse_url()
     if not url:
-        raise RuntimeError(
+        raise ConfigurationError(
             "MFC_WAREHOUSE_URL is not set: point it at the warehouse PostgreSQL, "
             "e.g. postgresql://postgres@127.0.0.1:5432/mfc (`mfc demo` starts an embedded one)."
         )
     return url
 
 
+MIN_KEY_LENGTH = 16
+# Set by `mfc demo` only: the one run allowed to hash with the public demo key.
+_DEMO_KEY_ALLOWED = "MFC_DEMO_KEY_ALLOWED"
+
+
+def use_demo_key() -> None:
+    """For `mfc demo` on synthetic data: the fixed demo key, unless a key is already set."""
+    if not os.environ.get("MFC_PSEUDONYMISATION_KEY"):
+        os.environ["MFC_PSEUDONYMISATION_KEY"] = DEMO_PSEUDONYMISATION_KEY
+        os.environ[_DEMO_KEY_ALLOWED] = "1"
+
+
 def pseudonymisation_key() -> bytes:
-    """Secret for keyed hashes of child identifiers (HMAC-SHA256)."""
-    return os.environ.get("MFC_PSEUDONYMISATION_KEY", DEMO_PSEUDONYMISATION_KEY).encode()
+    """Secret for keyed hashes of child identifiers (HMAC-SHA256): MFC_PSEUDONYMISATION_KEY.
+
+    Never a silent default: a warehouse hashed with a public key is not pseudonymised."""
+    value = os.environ.get("MFC_PSEUDONYMISATION_KEY")
+    if value is None or not value.strip():
+        raise ConfigurationError(
+            "MFC_PSEUDONYMISATION_KEY is not set: set it to the warehouse's secret key (at least "
+            f"{MIN_KEY_LENGTH} characters, e.g. from `openssl rand -hex 32`); only `mfc demo` "
+            "uses the demo key")
+    if len(value) < MIN_KEY_LENGTH:
+        raise ConfigurationError(f"MFC_PSEUDONYMISATION_KEY is {len(value)} characters long: a key "
+                           f"must have at least {MIN_KEY_LENGTH}")
+    if value == DEMO_PSEUDONYMISATION_KEY and os.environ.get(_DEMO_KEY_ALLOWED) != "1":
+        raise ConfigurationError("MFC_PSEUDONYMISATION_KEY is the public demo key: only `mfc demo` "
+                           "may use it; set the warehouse's own secret key")
+    return value.encode()
+
+
+def key_fingerprint(key: bytes) -> str:
+    """Names a key without revealing it: an HMAC of a fixed phrase under the key."""
+    import hashlib
+    import hmac
+
+    return hmac.new(key, b"mfc pseudonymisation key fingerprint", hashlib.sha256).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from mfc import config, demo_data, runner, warehouse
 
 
 def main(fresh: bool = False) -> int:
+    config.use_demo_key()
     state = config.state_dir()
     landing = state / "demo" / "landing"
     url = config.warehouse_url()

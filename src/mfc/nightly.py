@@ -41,6 +41,7 @@ def discover(landing_dir: str) -> dict[str, int]:
     if not folder.is_dir():
         raise FileNotFoundError(f"landing folder {folder} does not exist")
     warehouse.ensure_schema(url)
+    warehouse.check_key(url, record=True)
     landing.register_all(url, folder)
     counts = {k.source: len(landing.waiting(url, k.source)) for k in KINDS}
     log.info("to gate from %s: %s", folder,

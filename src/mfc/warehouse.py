@@ -13,7 +13,7 @@ import psycopg
 import psycopg.sql
 from psycopg.conninfo import conninfo_to_dict
 
-from mfc import config
+from mfc import access, config
 
 
 def connect(url: str | None = None, **kwargs) -> psycopg.Connection:
@@ -29,8 +29,29 @@ def ensure_schema(url: str | None = None) -> None:
         try:
             conn.execute(ddl)
             _refresh_code_lists(conn)
+            access.ensure_roles(conn)
+            access.apply_grants(conn)
         finally:
             conn.execute("select pg_advisory_unlock(hashtext('mfc.ensure_schema'))")
+
+
+def check_key(url: str | None = None, record: bool = False) -> None:
+    """Refuse a key other than the one the warehouse was loaded with (a changed key would hash
+    every child anew, splitting each in two); with record, the first run records its key's
+    fingerprint (never the key)."""
+    fingerprint = config.key_fingerprint(config.pseudonymisation_key())
+    with connect(url, autocommit=True) as conn:
+        if conn.execute("select to_regclass('audit.warehouse_key')").fetchone()[0] is None:
+            return  # a new warehouse: its first run records the key
+        if record:
+            conn.execute("insert into audit.warehouse_key (fingerprint) values (%s) "
+                         "on conflict do nothing", (fingerprint,))
+        row = conn.execute("select fingerprint, recorded_at from audit.warehouse_key").fetchone()
+    if row and row[0] != fingerprint:
+        raise config.ConfigurationError(
+            f"MFC_PSEUDONYMISATION_KEY is not the key this warehouse was loaded with (its "
+            f"fingerprint {fingerprint}; the warehouse's, recorded {row[1]:%d/%m/%Y}, {row[0]}): "
+            "a different key would count every child twice; set the warehouse's key")
 
 
 def _refresh_code_lists(conn: psycopg.Connection) -> None:

@@ -1,3 +1,4 @@
+-- depends_on: {{ ref('fct_missing_incidents') }} (its row-level security policy reads it)
 -- One row per distinct child across England and Wales: every council record (an authority's
 -- CHILD) and police record (a force's PERSON_REF) that int_identities resolved to the same
 -- child, with how. Birth month only; no identifier a source sent.

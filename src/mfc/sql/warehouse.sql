@@ -339,3 +339,31 @@ create table if not exists audit.mart_builds (
     project_fingerprint text not null,   -- sha256 over the dbt project's files
     full_refresh boolean not null default false
 );
+
+-- The month of birth, kept beside the full date so that nothing beyond raw (dbt included)
+-- needs to read the date itself (docs/security.md).
+alter table raw.council_header add column if not exists birth_month date
+    generated always as (dob - (extract(day from dob)::integer - 1)) stored;
+alter table raw.police_incidents add column if not exists birth_month date
+    generated always as (dob - (extract(day from dob)::integer - 1)) stored;
+
+-- The fingerprint of the pseudonymisation key the warehouse was loaded with (never the key):
+-- a run with another key would hash every child anew and split each into two.
+create table if not exists audit.warehouse_key (
+    fingerprint text not null,
+    recorded_at timestamptz not null default now(),
+    only_one boolean primary key default true check (only_one)
+);
+
+-- The login role of each returning authority (a council or a police force), made from the
+-- authorities register by mfc.access; row-level security reads it (src/mfc/sql/access.sql).
+create table if not exists audit.authority_logins (
+    role_name name primary key,
+    authority_gss text not null unique,
+    authority_name text not null
+);
+
+-- The age at the start of each missing period, from the date of birth the row gave: the
+-- published age bands need it, and it saves the date itself leaving raw.
+alter table raw.council_missing add column if not exists age_at_start integer
+    generated always as (landing.age_on(dob, mis_start)) stored;

@@ -1,5 +1,7 @@
+-- Named columns, not *: the date of birth itself is not granted beyond raw (docs/security.md).
 with source as (
-    select * from {{ source('council', 'council_header') }}
+    select submission_id, line_no, child_key, upn_key, dob_key, sex, birth_month, ethnic
+    from {{ source('council', 'council_header') }}
 ),
 
 renamed as (
@@ -13,7 +15,7 @@ renamed as (
         case upper(sex) when '1' then 'M' when '2' then 'F' when 'M' then 'M' when 'F' then 'F'
             else 'U' end as sex_code,
         -- Full dates of birth stay in raw: beyond it, only the month.
-        date_trunc('month', dob)::date as birth_month,
+        birth_month,
         ethnic as ethnicity_code
     from source
 )

@@ -1,5 +1,9 @@
+-- Named columns, not *: the date of birth itself is not granted beyond raw (docs/security.md).
 with source as (
-    select * from {{ source('police', 'police_incidents') }}
+    select submission_id, line_no, force, incident_ref, person_key, dob_key, birth_month,
+           age_at_report, sex, reported_missing, found, risk, looked_after, responsible_gss,
+           placement_district, found_district
+    from {{ source('police', 'police_incidents') }}
 ),
 
 renamed as (
@@ -11,7 +15,7 @@ renamed as (
         person_key,
         -- Linkage compares the keyed hash of the date of birth; analysts see the month.
         dob_key,
-        date_trunc('month', dob)::date as birth_month,
+        birth_month,
         age_at_report,
         sex as sex_code,
         reported_missing as reported_at,

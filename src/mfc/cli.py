@@ -83,6 +83,9 @@ def _publish(args: argparse.Namespace) -> int:
     except ValueError as error:
         print(f"mfc publish: {error}", file=sys.stderr)
         return 2
+    except RuntimeError as error:  # disclosure control could not protect the table
+        print(f"mfc publish: nothing written: {error}", file=sys.stderr)
+        return 1
     for path in written:
         print(f"Wrote {path}")
     return 0

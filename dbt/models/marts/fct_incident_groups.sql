@@ -43,14 +43,16 @@ ethnicities as (
     order by identities.child_id, headers.submission_id desc
 ),
 
--- The authority each postcode district belongs to, as the returns show it: the one most of
--- the children living there (HOME_POST) were returned by. The warehouse holds no lookup of
--- districts to authorities; a real one (ONS) would replace this.
+-- The authorities each postcode district lies in, as the returns show it: those returning at
+-- least a tenth of the children living there (HOME_POST; a district can straddle two). The
+-- warehouse holds no lookup of districts to authorities; a real one (ONS) would replace this.
 district_authorities as (
-    select distinct on (district) district, authority_gss
+    select district, authority_gss
     from (
         select episodes.home_postcode_district as district, submissions.authority_gss,
-               count(distinct episodes.child_key) as children
+               count(distinct episodes.child_key) as children,
+               sum(count(distinct episodes.child_key))
+                   over (partition by episodes.home_postcode_district) as district_children
         from episodes
         inner join {{ ref('stg_audit__submissions') }} as submissions
             on submissions.submission_id = episodes.submission_id
@@ -58,7 +60,7 @@ district_authorities as (
             and episodes.home_postcode_district is not null
         group by 1, 2
     ) as homes
-    order by district, children desc, authority_gss
+    where 10 * children >= district_children
 ),
 
 -- The episode each council period began in: the latest to start on or before that day.
@@ -108,7 +110,7 @@ final as (
             when facts.council_submission_id is null then 'Not known (police record only)'
             when placements.placement_postcode_district is null then 'Not known'
             -- A district where none of the returned children live is not the authority's own.
-            when district_authorities.authority_gss = facts.responsible_authority_gss
+            when district_authorities.authority_gss is not null
                 then 'Inside its own authority'
             else 'Outside its own authority'
         end as placed,
@@ -149,6 +151,7 @@ final as (
         on placement_type_groups.placement_type_code = placements.placement_type_code
     left join district_authorities
         on district_authorities.district = placements.placement_postcode_district
+        and district_authorities.authority_gss = facts.responsible_authority_gss
 )
 
 select * from final

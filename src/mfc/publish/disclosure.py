@@ -178,19 +178,38 @@ def audit(rows: list[Row]) -> list[tuple[Row, str, float, float]]:
     return unsafe
 
 
+def _protect_cell(rows: list[Row], row: Row, count: str) -> bool:
+    """Widen one narrow cell: hide another part of its breakdown's sum, else the same group of
+    another authority of its region (an authority's incidents are bounded by its region's)."""
+    local = [r for r in rows if r.level == LOCAL]
+    for eq_count, total, parts in equations(local):
+        if eq_count == count and (row is total or row in parts):
+            hidden = [r for r in parts if r.suppressed]
+            weak = len(hidden) + total.suppressed == 1 or (
+                not total.suppressed and sum(r.true[count] for r in hidden) < PROTECTION)
+            if weak and (_suppress_smallest(parts, count) or _suppress_total(total)):
+                return True
+    # The sum hides it well enough: its region's total, less the other authorities, is what
+    # pins it.
+    neighbours = [r for r in local if r.region == row.region and r.topic == row.topic
+                  and r.group == row.group and r is not row]
+    return _suppress_smallest(neighbours, "incidents")
+
+
 def protect(rows: list[Row]) -> list[Row]:
     """Primary and secondary suppression, then the audit, suppressing more until it passes."""
     primary(rows)
     secondary(rows)
-    for _ in range(50):
+    for _ in range(20):
         unsafe = audit(rows)
         if not unsafe:
             return rows
-        local = [r for r in rows if r.level == LOCAL]
+        changed = False
         for row, count, _, _ in unsafe:
-            for eq_count, total, parts in equations(local):
-                if eq_count == count and (row is total or row in parts):
-                    _suppress_smallest(parts, count) or _suppress_total(total)
-                    break
-    raise RuntimeError("disclosure control did not converge: the audit still finds cells "
-                       "narrower than the protection range")
+            changed |= _protect_cell(rows, row, count)
+        if not changed:
+            break
+        secondary(rows)
+    raise RuntimeError(f"disclosure control could not protect {len(unsafe)} cell(s), e.g. "
+                       f"{unsafe[0][0].area} {unsafe[0][0].topic} {unsafe[0][0].group}: "
+                       "nothing more to suppress")

@@ -6,13 +6,14 @@ from __future__ import annotations
 import csv
 import hashlib
 from collections import Counter
+from datetime import date, datetime
 from pathlib import Path
 
 import pytest
 from helpers import gate_waiting, query
 
 from mfc import landing
-from mfc.synth import defects, parameters, write
+from mfc.synth import defects, parameters, reported, write
 from mfc.synth.simulate import collection_year
 
 NORTH_EAST = {"E06000001", "E06000002", "E06000003", "E06000004", "E06000005", "E06000047",
@@ -143,7 +144,153 @@ def test_mfc_synth_command_writes_a_region_and_prints_totals_next_to_targets(tmp
     assert "2023-24  children" in out and "(target   1,300)" in out
     folders = {p.parent.name for p in (tmp_path / "landing" / "council").glob("*/2023-24")}
     assert len(folders) == 12  # the twelve North East authorities
+    assert (tmp_path / "landing" / "aggregate" / "dfe-regions" / "answer.csv").is_file()
     assert cli.main(["synth", "--out", str(tmp_path / "x"), "--region", "E99999999"]) == 2
+    assert cli.main(["synth", "--out", str(tmp_path / "y"), "--years", "2024", "--authorities",
+                     "E06000001", "--scale", "0.1", "--no-reported"]) == 0
+    assert (tmp_path / "y" / "landing" / "council").is_dir()
+    assert not (tmp_path / "y" / "landing" / "aggregate").exists()
+    assert not (tmp_path / "y" / "truth" / "reported.csv").exists()
+
+
+# Published figures (reported.py), checked against the truth counted here independently -------
+
+HARTLEPOOL = "E06000001"
+YEAR_2024 = (date(2023, 4, 1), date(2024, 3, 31))
+SPAN = (date(2022, 4, 1), date(2024, 3, 31))  # years 2023 and 2024
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("published")
+    synth(out)
+    return out
+
+
+def answer(out: Path, folder: str) -> list[dict[str, str]]:
+    return rows(out / "landing" / "aggregate" / folder / "answer.csv")
+
+
+def value(answer_rows: list[dict[str, str]], start: date, end: date, measure: str,
+          counting: str = "", area: str | None = None) -> str:
+    found = [r["VALUE"] for r in answer_rows
+             if (r["PERIOD_START"], r["PERIOD_END"], r["MEASURE"], r["COUNTING"])
+             == (f"{start:%d/%m/%Y}", f"{end:%d/%m/%Y}", measure, counting)
+             and area in (None, r["AREA"])]
+    assert len(found) == 1, (start, end, measure, counting, area)
+    return found[0]
+
+
+def as_written(number: int) -> str:
+    return "<5" if 1 <= number <= 4 else str(number)
+
+
+def missing_per_child(out: Path, start: date, end: date, counts) -> Counter:
+    """Counted missing incidents per true child, in the period, of the incidents `counts`
+    accepts: the definitions of reported.py, done row by row."""
+    per_child: Counter = Counter()
+    for r in rows(out / "truth" / "incidents.csv"):
+        day = datetime.strptime(r["reported_missing"], "%d/%m/%Y %H:%M").date()
+        missing = r["missing_type"] == "M" or r["council_recorded"] == "0"
+        if r["looked_after"] == "Y" and missing and start <= day <= end and counts(r):
+            per_child[r["true_child_id"]] += 1
+    return per_child
+
+
+def by_authority(gss: str):
+    return lambda r: r["responsible_gss"] == gss
+
+
+def test_a_council_answers_each_year_with_the_truth(published):
+    hartlepool = answer(published, f"foi-{HARTLEPOOL.lower()}")
+    assert {(r["SOURCE_KIND"], r["SOURCE_NAME"]) for r in hartlepool} == {("council", "Hartlepool")}
+    per_child = missing_per_child(published, *YEAR_2024, by_authority(HARTLEPOOL))
+    away = {r["true_child_id"] for r in rows(published / "truth" / "incidents.csv")
+            if r["looked_after"] == "Y" and r["responsible_gss"] == HARTLEPOOL
+            and r["council_recorded"] == "1" and r["missing_type"] == "A"
+            and YEAR_2024[0] <= datetime.strptime(r["reported_missing"][:10], "%d/%m/%Y").date()
+            <= YEAR_2024[1]}
+    assert len(per_child) >= 5
+    expected = {
+        ("children_missing", "each_child_once"): len(per_child),
+        ("missing_incidents", ""): sum(per_child.values()),
+        ("children_missing_more_than_once", "each_child_once"):
+            sum(n >= 2 for n in per_child.values()),
+        ("children_away", "each_child_once"): len(away),
+    }
+    for (measure, counting), number in expected.items():
+        assert value(hartlepool, *YEAR_2024, measure, counting) == as_written(number), measure
+
+
+def test_a_span_of_years_counts_a_child_once_or_once_a_year(published):
+    hartlepool = answer(published, f"foi-{HARTLEPOOL.lower()}")
+    over_span = missing_per_child(published, *SPAN, by_authority(HARTLEPOOL))
+    yearly = [missing_per_child(published, date(y - 1, 4, 1), date(y, 3, 31),
+                                by_authority(HARTLEPOOL)) for y in (2023, 2024)]
+    once = int(value(hartlepool, *SPAN, "children_missing", "each_child_once"))
+    summed = int(value(hartlepool, *SPAN, "children_missing", "yearly_sum"))
+    assert once == len(over_span) <= summed == sum(len(year) for year in yearly)
+    assert once < summed  # some child went missing in both years
+    assert value(hartlepool, *SPAN, "children_missing_3_plus", "each_child_once") == \
+        as_written(sum(n >= 3 for n in over_span.values()))
+    # The public function gives the same truth for any span: here a calendar year.
+    incidents = reported.read_incidents(published / "truth" / "incidents.csv")
+    calendar = (date(2023, 1, 1), date(2023, 12, 31))
+    assert reported.true_value(incidents, "authority", HARTLEPOOL, *calendar,
+                               "children_missing") == \
+        len(missing_per_child(published, *calendar, by_authority(HARTLEPOOL)))
+    assert reported.true_value(incidents, "authority", HARTLEPOOL, *SPAN, "children_missing",
+                               "yearly_sum") == summed
+
+
+def test_a_force_answers_for_calendar_years_inside_the_span(published):
+    cleveland = answer(published, "foi-e23000013")
+    assert [(r["PERIOD_START"], r["PERIOD_END"], r["MEASURE"]) for r in cleveland] == [
+        ("01/01/2023", "31/12/2023", "missing_incidents")]
+    assert cleveland[0]["SOURCE_NAME"] == "Cleveland Police" and cleveland[0]["COUNTING"] == ""
+    per_child = missing_per_child(
+        published, date(2023, 1, 1), date(2023, 12, 31),
+        lambda r: r["force"] == "E23000013" and r["police_recorded"] == "1")
+    assert cleveland[0]["VALUE"] == as_written(sum(per_child.values()))
+    # Forces are those whose month files were written, not every force that saw a child.
+    forces = {p.parent.name for p in (published / "landing" / "aggregate").glob("foi-e23*/*")}
+    police = {p.name.lower() for p in (published / "landing" / "police").iterdir()}
+    assert forces == {f"foi-{code}" for code in police}
+
+
+def test_a_complete_region_is_published_rounded_to_ten(published):
+    regions = answer(published, "dfe-regions")
+    assert {(r["AREA"], r["ROUNDED_TO"], r["SOURCE_KIND"]) for r in regions} == {
+        ("E12000001", "10", "government")}
+    for year_ending in (2023, 2024):
+        year = date(year_ending - 1, 4, 1), date(year_ending, 3, 31)
+        children = len(missing_per_child(published, *year,
+                                         lambda r: r["responsible_gss"] in NORTH_EAST))
+        written = int(value(regions, *year, "children_missing", "each_child_once"))
+        assert written % 10 == 0 and abs(written - children) <= 5
+        assert written == (children + 5) // 10 * 10
+
+
+def test_fewer_than_five_is_written_exactly_where_the_truth_is_one_to_four(published):
+    truth = {(r["file"], int(r["line"])): r for r in rows(published / "truth" / "reported.csv")}
+    written = {}
+    for path in sorted((published / "landing" / "aggregate").rglob("*.csv")):
+        where = path.relative_to(published).as_posix()
+        for line, row in enumerate(rows(path), start=2):
+            written[where, line] = row
+    assert written.keys() == truth.keys()  # one truth row per written value
+    for key, row in written.items():
+        true = truth[key]
+        assert (row["AREA"], row["PERIOD_START"], row["PERIOD_END"], row["MEASURE"],
+                row["COUNTING"]) == (true["area"], true["period_start"], true["period_end"],
+                                     true["measure"], true["counting"])
+        number = int(true["true_value"])
+        if row["ROUNDED_TO"]:
+            assert int(row["VALUE"]) == (number + 5) // 10 * 10
+        else:
+            assert (row["VALUE"] == "<5") == (1 <= number <= 4), key
+            assert row["VALUE"] == as_written(number)
+    assert Counter(row["VALUE"] == "<5" for row in written.values())[True] > 0
 
 
 def test_periods_on_the_last_day_stay_inside_the_year_and_close_when_care_ends(monkeypatch):

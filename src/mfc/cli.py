@@ -119,7 +119,8 @@ def _synth(args: argparse.Namespace) -> int:
             return 2
     started = time.perf_counter()
     summary = write.synthesise(write.Options(
-        Path(args.out), args.seed, years, authorities, args.scale, args.defect_rate))
+        Path(args.out), args.seed, years, authorities, args.scale, args.defect_rate,
+        reported=args.reported))
     print(f"Wrote {args.out} in {time.perf_counter() - started:.0f} s. England, council returns "
           "(children with a missing incident; missing incidents), simulated vs target:")
     sim = Simulation(args.seed, years, args.scale)
@@ -240,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
     synth.add_argument("--scale", type=float, default=1.0, help="population scale factor")
     synth.add_argument("--defect-rate", type=float, default=0.0,
                        help="share of rows (and of returns) given a defect; 0 = clean")
+    synth.add_argument("--no-reported", dest="reported", action="store_false",
+                       help="skip the FOI answers and DfE regional figures (landing/aggregate/)")
     synth.set_defaults(handler=_synth)
 
     evaluate = commands.add_parser(

@@ -29,7 +29,7 @@ _INVERTED_NAME = re.compile(r"(?P<place>.+),\s*(?P<title>City of|County of)", re
 # Other names DfE itself publishes for an authority: its 2015-2017 statistics call County
 # Durham "Durham", the name of the county council it replaced in 2009 (the date tells them apart).
 _ALSO_KNOWN_AS = {"E06000047": ("Durham",)}
-_WHAT_TO_GIVE = (
+WHAT_TO_GIVE = (
     "give a GSS code (E06, E08, E09, E10 or W06), a 3-digit DfE code or the name as DfE "
     "publishes it, as listed in dbt/seeds/authorities.csv"
 )
@@ -139,7 +139,7 @@ class AuthorityRegister:
             return self._by_gss[code]
         except KeyError:
             raise UnknownAuthority(
-                gss_code, None, f"no authority has this GSS code; {_WHAT_TO_GIVE}"
+                gss_code, None, f"no authority has this GSS code; {WHAT_TO_GIVE}"
             ) from None
 
     def resolve(self, identifier: str, on: date) -> Authority:
@@ -149,27 +149,27 @@ class AuthorityRegister:
             code = text.upper()
             if code not in self._by_gss:
                 raise UnknownAuthority(
-                    identifier, on, f"no authority has this GSS code; {_WHAT_TO_GIVE}"
+                    identifier, on, f"no authority has this GSS code; {WHAT_TO_GIVE}"
                 )
             candidates = [self._by_gss[code]]
         elif _ANY_GSS_CODE.fullmatch(text.upper()):
             raise UnknownAuthority(
                 identifier,
                 on,
-                f"{text[:3].upper()} is not a children's services authority code; {_WHAT_TO_GIVE}",
+                f"{text[:3].upper()} is not a children's services authority code; {WHAT_TO_GIVE}",
             )
         elif _DFE_CODE.fullmatch(text):
             candidates = self._by_dfe.get(text, [])
             if not candidates:
                 raise UnknownAuthority(
-                    identifier, on, f"no authority has this DfE code; {_WHAT_TO_GIVE}"
+                    identifier, on, f"no authority has this DfE code; {WHAT_TO_GIVE}"
                 )
         else:
             candidates = self._by_name.get(name_key(text), [])
             if not candidates:
                 hint = " (a combined reporting row: give one authority)" if "/" in text else ""
                 raise UnknownAuthority(
-                    identifier, on, f"no authority has this name{hint}; {_WHAT_TO_GIVE}"
+                    identifier, on, f"no authority has this name{hint}; {WHAT_TO_GIVE}"
                 )
         in_force = [a for a in candidates if a.in_force_on(on)]
         if len(in_force) == 1:

@@ -8,6 +8,7 @@ to it); a suppressed value (<5, c, *, x, blank) is the range it may hide.
 from __future__ import annotations
 
 import csv
+import difflib
 from datetime import date, datetime
 from pathlib import Path
 
@@ -15,25 +16,26 @@ import psycopg
 
 from expectations import aggregate as aggregate_checks
 from expectations.checks import Check
+from mfc import config, gates
 from mfc.files import FileProblem
 from mfc.gates import CheckResult
-from mfc.geography import AuthorityRegister, UnknownAuthority, name_key
+from mfc.geography import WHAT_TO_GIVE, AuthorityRegister, UnknownAuthority, name_key
+from mfc.kinds.aggregate_sources import NORMALISED, compare
 from mfc.kinds.one_file import OneFileKind
 from mfc.landing import Delivery
-from mfc.pipeline import Waiting, settle
-from mfc.returns.aggregate import NATIONAL_AREAS, SUFFIXES, VALUES
+from mfc.pipeline import Landed, Waiting, settle
+from mfc.returns.aggregate import AGE_BANDS, NATIONAL_AREAS, SUFFIXES, VALUES
 from mfc.returns.police import force_codes
 
-PROMOTE = """
+# Who produced a figure defaults to the folder it was delivered in (<source>); a children's
+# measure counts each child once over the period unless the file says otherwise.
+PROMOTE = f"""
     insert into raw.aggregate_values
         (submission_id, line_no, area_as_delivered, area_type, area_gss, period_start,
-         period_end, measure, value_as_delivered, rounded_to, value_lower, value_upper,
-         suppression, note)
-    select submission_id, line_no, area, area_type, area_gss, landing.to_date_uk(period_start),
-           landing.to_date_uk(period_end), measure, value, rounded_to::int,
-           landing.reported_lower(value, rounded_to), landing.reported_upper(value, rounded_to),
-           landing.suppression(value), note
-    from landing.aggregate_values where submission_id = %(sid)s"""
+         period_start_latest, period_end_earliest, period_end, measure, value_as_delivered,
+         rounded_to, value_lower, value_upper, suppression, note, source_kind, source_name,
+         counting, age_band, sex, covered_from, covered_to)
+    {NORMALISED}"""
 
 
 def _check(check_id: str) -> Check:
@@ -68,6 +70,14 @@ def workbook_as_csv(path: Path, out: Path) -> Path:
     return out
 
 
+def regions() -> dict[str, str]:
+    """England's nine regions (the GSS codes DfE and ONS publish by): code -> name."""
+    seed = config.dbt_project_dir() / "seeds" / "regions.csv"
+    with seed.open(newline="", encoding="utf-8") as f:
+        return {row["region_code"]: row["region_name"] for row in csv.DictReader(f)
+                if row["region_code"].startswith("E12")}
+
+
 def _area(value: str, on: date, authorities: AuthorityRegister) -> tuple[str, str] | None:
     """(area_type, GSS code) of what AREA names on a date, or None. A bare name that is both
     an authority's and a force's (Kent, North Yorkshire) means the authority; the force is
@@ -76,6 +86,9 @@ def _area(value: str, on: date, authorities: AuthorityRegister) -> tuple[str, st
     for code, (area_type, name) in NATIONAL_AREAS.items():
         if value.upper() == code or key == name_key(name):
             return area_type, code
+    for code, name in regions().items():
+        if value.upper() == code or key == name_key(name):
+            return "region", code
     forces = force_codes()
     for code, name in forces.items():
         if value.upper() == code or key in (name_key(f"{name} Police"),
@@ -89,6 +102,23 @@ def _area(value: str, on: date, authorities: AuthorityRegister) -> tuple[str, st
         if key == name_key(name):
             return "force", code
     return None
+
+
+def suggestion(value: str, on: date, authorities: AuthorityRegister) -> str:
+    """What to write instead of an AREA that names nothing on the date: the register's reason
+    (an authority that had ended, with its successor) or the nearest name."""
+    try:
+        authorities.resolve(value, on=on)
+    except UnknownAuthority as err:
+        reason = str(err).split(": ", 1)[1]
+        if WHAT_TO_GIVE not in reason:  # it names the authority meant, or its successor
+            return reason
+    names = ([a.name for a in authorities if a.in_force_on(on)]
+             + [f"{n} Police" for n in force_codes().values()]
+             + list(regions().values()) + [n for _, n in NATIONAL_AREAS.values()])
+    by_key = {name_key(n): n for n in names}
+    near = difflib.get_close_matches(name_key(value), list(by_key), n=1, cutoff=0.75)
+    return f"did you mean {by_key[near[0]]}?" if near else ""
 
 
 class AggregateFiles(OneFileKind):
@@ -127,26 +157,36 @@ class AggregateFiles(OneFileKind):
     def before_content(self, conn: psycopg.Connection, submission_ids: list[int]) -> None:
         """Resolve each distinct AREA and PERIOD_END once, not each row."""
         pairs = conn.execute(
-            "select distinct area, landing.to_date_uk(period_end) from landing.aggregate_values "
+            "select distinct area, landing.latest_day(period_end) from landing.aggregate_values "
             "where submission_id = any(%s) and area is not null "
-            "and landing.to_date_uk(period_end) is not null", (submission_ids,),
+            "and landing.latest_day(period_end) is not null", (submission_ids,),
         ).fetchall()
         authorities = AuthorityRegister.from_seed()
         conn.execute("create temp table resolved_area (value text, day date, area_type text, "
-                     "gss text) on commit drop")
+                     "gss text, suggestion text) on commit drop")
         with conn.cursor().copy("copy resolved_area from stdin") as copy:
             for value, day in pairs:
                 found = _area(value, day, authorities)
-                if found:
-                    copy.write_row((value, day, *found))
+                copy.write_row((value, day, *found, None) if found
+                               else (value, day, None, None, suggestion(value, day, authorities)))
         conn.execute(
-            "update landing.aggregate_values l set area_type = r.area_type, area_gss = r.gss "
+            "update landing.aggregate_values l set area_type = r.area_type, area_gss = r.gss, "
+            "area_suggestion = r.suggestion "
             "from resolved_area r where l.submission_id = any(%s) and r.value = l.area "
-            "and r.day = landing.to_date_uk(l.period_end)", (submission_ids,),
+            "and r.day = landing.latest_day(l.period_end)", (submission_ids,),
         )
 
+    def cross_checks(self, conn: psycopg.Connection, waiting: Waiting, landed: Landed,
+                     rows: dict[str, int]) -> list[CheckResult]:
+        if landed.halted or landed.unusable:
+            return gates.not_run(aggregate_checks.CROSS_SUBMISSION,
+                                 landed.halted or "the file could not be read.")
+        return compare(conn, waiting.submission_id,
+                       f"{waiting.delivered_as}/{waiting.file.file_name}", list(AGE_BANDS),
+                       rows[self.table.name])
+
     def promote(self, conn: psycopg.Connection, waiting: Waiting) -> str:
-        conn.execute(PROMOTE, {"sid": waiting.submission_id})
+        conn.execute(PROMOTE, {"sid": waiting.submission_id, "age_bands": list(AGE_BANDS)})
         return settle(conn, self.source, waiting.submission_id, waiting.delivered_as,
                       waiting.period)
 

@@ -241,11 +241,40 @@ create index if not exists police_incidents_force_ref on raw.police_incidents (f
 -- Aggregate returns (docs/returns/aggregate.md): FOI answers and legacy tables, one value per row.
 -- A reported value as an interval: a number is itself (or, rounded to the nearest r, the range
 -- that rounds to it); a suppressed value is the range it may hide; upper null = no upper bound.
+-- "at least 120", "120+", ">= 120" -> 120; "more than 120", "over 120", "> 120" -> 121; else
+-- null. Press and FOI answers give such figures when the exact count was not worked out.
+create or replace function landing.lower_bound_mark(value text) returns bigint
+language sql immutable parallel safe as $$
+    select case
+        when lower(trim(value)) ~ '^(at least|>=|≥)\s*\d[\d,]*$'
+            then replace(substring(trim(value) from '\d[\d,]*$'), ',', '')::bigint
+        when trim(value) ~ '^\d[\d,]*\s*\+$'
+            then replace(substring(trim(value) from '^(\d[\d,]*)'), ',', '')::bigint
+        when lower(trim(value)) ~ '^(more than|over|>)\s*\d[\d,]*$'
+            then replace(substring(trim(value) from '\d[\d,]*$'), ',', '')::bigint + 1
+    end
+$$;
+
+-- A period's first or last possible day: dd/mm/yyyy is itself; a bare year (a period known
+-- only to the year, or "since YEAR") is 1 January or 31 December of it.
+create or replace function landing.earliest_day(value text) returns date
+language sql immutable parallel safe as $$
+    select case when trim(value) ~ '^\d{4}$' then make_date(trim(value)::int, 1, 1)
+                else landing.to_date_uk(value) end
+$$;
+
+create or replace function landing.latest_day(value text) returns date
+language sql immutable parallel safe as $$
+    select case when trim(value) ~ '^\d{4}$' then make_date(trim(value)::int, 12, 31)
+                else landing.to_date_uk(value) end
+$$;
+
 create or replace function landing.reported_lower(value text, rounded_to text) returns bigint
 language sql immutable parallel safe as $$
     select case
         when replace(value, ',', '') ~ '^\d+$' then greatest(0,
             replace(value, ',', '')::bigint - coalesce(rounded_to::bigint / 2, 0))
+        when landing.lower_bound_mark(value) is not null then landing.lower_bound_mark(value)
         else 0
     end
 $$;
@@ -257,7 +286,7 @@ language sql immutable parallel safe as $$
             + coalesce((rounded_to::bigint + 1) / 2 - 1, 0)
         when lower(value) in ('<5', '< 5', 'fewer than five', 'fewer than 5', 'less than 5')
             then 4
-        else null                        -- c, *, x, blank: any value
+        else null                        -- c, *, x, blank, at least N: any value (above N)
     end
 $$;
 
@@ -272,6 +301,7 @@ language sql immutable parallel safe as $$
         when lower(value) = 'c' then 'confidential'
         when value = '*' then 'disclosive'
         when lower(value) = 'x' then 'not available'
+        when landing.lower_bound_mark(value) is not null then 'lower bound'
     end
 $$;
 
@@ -300,6 +330,26 @@ create table if not exists raw.aggregate_values (
     note text,
     primary key (submission_id, line_no)
 );
+
+-- Reported figures a statistician can trust (docs/returns/aggregate.md): who produced a
+-- figure and what it counts, breakdowns, approximate periods and partial coverage. All
+-- optional in the file; a file in the first format loads as it did.
+alter table landing.aggregate_values
+    add column if not exists source_kind text, add column if not exists source_name text,
+    add column if not exists counting text, add column if not exists age_band text,
+    add column if not exists sex text, add column if not exists covered_from text,
+    add column if not exists covered_to text,
+    add column if not exists area_suggestion text;   -- the nearest name, for the error message
+alter table raw.aggregate_values
+    add column if not exists source_kind text not null default 'other',
+    add column if not exists source_name text,
+    add column if not exists counting text,            -- children measures: each_child_once, yearly_sum
+    add column if not exists age_band text,            -- null: all ages
+    add column if not exists sex text,                 -- null: both
+    add column if not exists period_start_latest date, -- differs from period_start when the
+    add column if not exists period_end_earliest date, -- period is known only to the year
+    add column if not exists covered_from date,        -- the part of the period the figure
+    add column if not exists covered_to date;          -- covers, when not all of it
 
 -- Added with national scale: a delivered file that cannot be read (a link, a special file, an
 -- unreadable one) is registered with the reason and no copy, and its delivery is quarantined.

@@ -7,6 +7,7 @@ OUT/truth/incidents.csv   every true incident: child, authorities, force, times,
 OUT/truth/children.csv    every council CHILD and police PERSON_REF -> true child
 OUT/truth/defects.csv     every injected defect (see defects.py)
 OUT/truth/summary.csv     national totals per year next to their targets
+OUT/landing/aggregate/ and OUT/truth/reported.csv: published figures from the truth (reported.py)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 
 from mfc.returns.council import MISSING
 from mfc.synth import defects as defect_kinds
+from mfc.synth import reported as reported_figures
 from mfc.synth.simulate import AuthorityYear, Incident, Simulation, collection_year
 
 POLICE_COLUMNS = ("FORCE", "INCIDENT_REF", "PERSON_REF", "DOB", "AGE", "SEX", "REPORTED_MISSING",
@@ -68,6 +70,7 @@ class Options:
     scale: float = 1.0
     defect_rate: float = 0.0
     progress: bool = True
+    reported: bool = True  # also FOI answers and DfE regional figures (reported.py)
 
 
 @dataclass
@@ -95,6 +98,8 @@ class Writer:
         self.seen_children: set[tuple[str, str]] = set()
         self.seen_persons: set[tuple[str, str]] = set()
         self.summary: dict[int, Totals] = {}
+        self.returned: dict[int, set[str]] = {}  # year ending -> authorities with a return
+        self.forces_written: set[str] = set()  # forces with a month file
         self.defects = defect_kinds.Injector(options.seed, options.defect_rate)
 
     def close(self) -> None:
@@ -182,6 +187,7 @@ class Writer:
         for incident in incidents:
             if incident.police and incident.force in forces:
                 by_force[incident.force].append(incident)
+        self.forces_written.update(by_force)
         for force, items in sorted(by_force.items()):
             items.sort(key=lambda i: (i.reported, i.true_id))
             months: dict[str, list[Incident]] = defaultdict(list)
@@ -253,6 +259,7 @@ class Writer:
                     self.council(ay)
             written = {ay.authority.gss_code for ay in authority_years
                        if ay.returns and (wanted is None or ay.authority.gss_code in wanted)}
+            self.returned[year_ending] = written
             for i in police:
                 # The truth of a slice: incidents some written file records.
                 if not ((i.council and i.responsible in written)
@@ -270,6 +277,9 @@ class Writer:
             print(file=sys.stderr)
         self._write_summary()
         self.close()
+        if self.o.reported:  # from the truth, so only once it is complete
+            reported_figures.write(self.o.out, self.o.years, self.returned,
+                                   self.forces_written, self.sim.register)
         return self.summary
 
     def _write_summary(self) -> None:

@@ -188,19 +188,20 @@ AGGREGATE_GOOD = [
 ]
 
 
-def deliver_aggregate(root: Path, rows: list[list[str]], name: str = "answer.csv") -> Path:
+def deliver_aggregate(root: Path, rows: list[list[str]], name: str = "answer.csv",
+                      header: list[str] = AGGREGATE_HEADER) -> Path:
     folder = root / "landing" / "aggregate" / "foi-2024-0412"
     folder.mkdir(parents=True, exist_ok=True)
     if name.endswith(".xlsx"):
         from openpyxl import Workbook
 
         book = Workbook()
-        for row in [AGGREGATE_HEADER, *rows]:
+        for row in [header, *rows]:
             book.active.append(row)
         book.save(folder / name)
     else:
         out = io.StringIO()
-        csv.writer(out, lineterminator="\n").writerows([AGGREGATE_HEADER, *rows])
+        csv.writer(out, lineterminator="\n").writerows([header, *rows])
         (folder / name).write_text(out.getvalue())
     return root / "landing"
 

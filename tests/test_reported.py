@@ -9,6 +9,8 @@ Real PostgreSQL, real GX validations, real dbt; one database for the module, bui
 from __future__ import annotations
 
 import csv
+import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -129,7 +131,6 @@ def test_intervals_of_lower_bounds_rounding_and_approximate_periods(reported):
         select area_name, value_as_delivered, value_lower, value_upper, suppression,
                period_start, period_start_latest, is_period_approximate
         from marts.fct_reported_values""")}
-    from datetime import date
     assert got[("Hartlepool", "at least 150")][:3] == (150, None, "lower bound")
     assert got[("Middlesbrough", "more than 200")] == (
         201, None, "lower bound", date(2019, 1, 1), date(2019, 12, 31), True)
@@ -221,3 +222,26 @@ def test_each_current_value_has_a_comparison_row_with_its_span_and_coverage(repo
     assert rows[("Middlesbrough", "more than 200", "each_child_once")] == (
         0, 0, 0, 6, -201, False)
     assert rows[("Middlesbrough", "x", "each_child_once")][-2:] == (0, True)
+
+
+def guide_queries(section: str) -> list[str]:
+    from mfc import config
+
+    guide = (config.dbt_project_dir().parent / "docs" / "analyst-guide.md").read_text()
+    text = guide.split(f"## {section}", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"```sql\n(.*?)```", text, re.S)
+
+
+def test_the_analyst_guide_queries_on_reported_figures_answer(reported):
+    url, _ = reported
+    by_source, not_borne_out, spans = guide_queries("Reported figures beside the warehouse's")
+    figures = {(r[0], str(r[1]), str(r[2]), r[3], r[5]): r[7] for r in query(url, by_source)}
+    assert figures[("Hartlepool", "2023-04-01", "2024-03-31", "children_missing", "all ages")] \
+        == "Hartlepool (council): 52 [used]; Northern Echo (media): 80"
+    assert figures[("Hartlepool", "2023-04-01", "2024-03-31", "children_missing", "10 to 15")] \
+        == "Hartlepool (council): 12 [used]"
+    # No incident-level return is held here: no span is covered, nothing to compare.
+    assert query(url, not_borne_out) == []
+    assert [(r[3], r[4]) for r in query(url, spans) if r[0] == "Hartlepool"
+            and (r[1], r[2]) == (date(2022, 4, 1), date(2024, 3, 31))] == [
+        ("each_child_once", "70"), ("yearly_sum", "90")]

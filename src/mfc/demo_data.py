@@ -51,7 +51,9 @@ class CouncilReturn:
 
 def write(out: Path, seed: int = SEED) -> list[CouncilReturn]:
     """Synthesise the slice into out/ (landing/ and truth/) and spoil the bad return."""
-    synth.synthesise(synth.Options(out, seed, YEARS, AUTHORITIES, SCALE, progress=False))
+    # The slice's published figures are the one FOI answer below, not the synth's own.
+    synth.synthesise(synth.Options(out, seed, YEARS, AUTHORITIES, SCALE, progress=False,
+                                   reported=False))
     register = AuthorityRegister.from_seed()
     per_file: dict[str, list[str]] = {}
     with (out / "truth" / "records.csv").open(newline="") as f:

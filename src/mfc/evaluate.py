@@ -146,6 +146,7 @@ def evaluate(url: str, truth_dir: Path) -> dict[str, Any]:
     linkage["records_matched_to_truth"] = len(linked)
     linkage["records_in_warehouse"] = len(w["identities"])
 
+    reported = _reported(url, truth_dir)
     worst = max((abs(a["incidents"]["error_pct"]) for a in authorities), default=None)
     return {"truth": str(truth_dir), "years": years,
             "authorities": {"min_children": AUTHORITY_MIN_CHILDREN, "count": len(authorities),
@@ -154,4 +155,31 @@ def evaluate(url: str, truth_dir: Path) -> dict[str, Any]:
                                 (abs(a["distinct_children"]["error_pct"]) for a in authorities),
                                 default=None),
                             "rows": authorities},
-            "incident_merging": merging, "child_linkage": linkage}
+            "incident_merging": merging, "child_linkage": linkage,
+            **({"reported_vs_measured": reported} if reported else {})}
+
+
+def _reported(url: str, truth_dir: Path) -> dict[str, Any] | None:
+    """The comparison mart's measured side against the true value of each synthetic reported
+    figure (truth/reported.csv): how many are exact, and the worst difference."""
+    path = truth_dir / "reported.csv"
+    if not path.exists():
+        return None
+    truth = pd.read_csv(path, dtype={"file": str})
+    truth["folder"] = truth.file.str.split("/").str[-2]
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "select v.delivered_by, v.source_line_no, v.area_type, m.measured "
+            "from marts.fct_reported_values v "
+            "join marts.agg_reported_vs_measured m using (value_key)").fetchall()
+    measured = pd.DataFrame(rows, columns=["folder", "line", "area_type", "measured"])
+    both = truth.merge(measured, on=["folder", "line"])
+    both["difference"] = both.measured - both.true_value
+    both["pct"] = (100 * both.difference / both.true_value.where(both.true_value > 0)).abs()
+    by_type = {kind: {"values": len(g), "exact": int((g.difference == 0).sum()),
+                      "worst_difference": int(g.difference.abs().max()),
+                      "worst_pct_of_figures_of_50_or_more": round(float(
+                          g.pct[g.true_value >= 50].max()), 2) if (g.true_value >= 50).any()
+                      else None}
+               for kind, g in both.groupby("area_type")}
+    return {"values_in_truth": len(truth), "values_compared": len(both), "by_area_type": by_type}

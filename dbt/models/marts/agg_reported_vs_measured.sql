@@ -54,7 +54,15 @@ spans as (
     from reported
 ),
 
+-- One branch per kind of area, each joined on the area's code: a join on a CASE would compare
+-- every reported value with every incident in the nation.
+{% set area_of_incident = [('authority', 'incidents.responsible_authority_gss', 'true'),
+                           ('force', 'incidents.force_code', 'incidents.reported_to_police'),
+                           ('region', 'incidents.region_code', 'true'),
+                           ('country', 'incidents.country_gss', 'true'),
+                           ('national', "'K04000001'", 'true')] %}
 matched as (
+    {% for area_type, area_code, also in area_of_incident %}
     select
         spans.value_key,
         incidents.child_id,
@@ -63,18 +71,15 @@ matched as (
             as in_narrowest
     from spans
     inner join incidents
-        on incidents.started_on between spans.widest_start and spans.widest_end
+        on {{ area_code }} = spans.area_gss
         and incidents.is_away = spans.counts_away
+        and incidents.started_on between spans.widest_start and spans.widest_end
         and (spans.age_band is null or incidents.age_band = spans.age_band)
         and (spans.sex is null or incidents.sex = spans.sex)
-        and case spans.area_type
-                when 'authority' then incidents.responsible_authority_gss = spans.area_gss
-                when 'force' then incidents.force_code = spans.area_gss
-                                  and incidents.reported_to_police
-                when 'region' then incidents.region_code = spans.area_gss
-                when 'country' then incidents.country_gss = spans.area_gss
-                else true
-            end
+        and {{ also }}
+    where spans.area_type = '{{ area_type }}'
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 ),
 
 -- Each child's incidents in the span, and in each financial year of it.

@@ -117,8 +117,11 @@ def suggestion(value: str, on: date, authorities: AuthorityRegister) -> str:
              + [f"{n} Police" for n in force_codes().values()]
              + list(regions().values()) + [n for _, n in NATIONAL_AREAS.values()])
     by_key = {name_key(n): n for n in names}
-    near = difflib.get_close_matches(name_key(value), list(by_key), n=1, cutoff=0.75)
-    return f"did you mean {by_key[near[0]]}?" if near else ""
+    near = [by_key[k] for k in difflib.get_close_matches(name_key(value), list(by_key), n=3,
+                                                         cutoff=0.75)]
+    if not near:
+        return ""
+    return f"did you mean {', '.join(near[:-1]) + ' or ' if len(near) > 1 else ''}{near[-1]}?"
 
 
 class AggregateFiles(OneFileKind):

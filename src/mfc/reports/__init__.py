@@ -4,6 +4,7 @@ and Data Docs of the checks.
     reports/index.html                                  every return and its status
     reports/<authority>/<submission_id>/index.html      one submission's report
     reports/<authority>/<submission_id>/failing_rows.csv
+    reports/reported-vs-measured.html                   reported figures beside the warehouse's
     reports/data-docs/index.html                        the GX suites behind the gate
 
 <authority> is the GSS code (a force's for police), else a safe form of the folder name as
@@ -19,7 +20,13 @@ from pathlib import Path
 
 import psycopg
 
-from mfc.reports import data_docs, failing_rows, national_page, submission_page
+from mfc.reports import (
+    data_docs,
+    failing_rows,
+    national_page,
+    reported_page,
+    submission_page,
+)
 from mfc.reports.facts import Names, Warehouse
 
 log = logging.getLogger(__name__)
@@ -41,10 +48,14 @@ def write_all(url: str, out: Path, today: date | None = None,
             folder.mkdir(parents=True, exist_ok=True)
             write_text(folder / "index.html", submission_page.render(s, warehouse, names))
             failing_rows.write(conn, s.submission_id, folder / "failing_rows.csv")
+        compared = reported_page.render(conn)
+        if compared is not None:
+            write_text(out / reported_page.FILE, compared)
         write_text(out / "index.html",
-                   national_page.render(warehouse, names, today or date.today(), docs))
+                   national_page.render(warehouse, names, today or date.today(), docs,
+                                        reported_page.FILE if compared else None))
     counts = {"submission_reports": len(warehouse.submissions), "national_pages": 1,
-              "data_docs": int(with_data_docs)}
+              "reported_pages": int(compared is not None), "data_docs": int(with_data_docs)}
     log.info("wrote %d submission report(s) and the national page to %s",
              counts["submission_reports"], out)
     return counts

@@ -16,7 +16,8 @@ from mfc.returns.council import CollectionYear, deadline
 HEADER = ("Latest submission", "Status", "Failed checks", "Warnings")
 
 
-def render(warehouse: Warehouse, names: Names, today: date, data_docs: str | None) -> str:
+def render(warehouse: Warehouse, names: Names, today: date, data_docs: str | None,
+           reported: str | None = None) -> str:
     latest = warehouse.latest()
     docs = (f"<p>The checks themselves, as Great Expectations suites: "
             f"{link(data_docs, 'Data Docs')}.</p>" if data_docs else "")
@@ -29,7 +30,8 @@ def render(warehouse: Warehouse, names: Names, today: date, data_docs: str | Non
     # A section per return kind: the three known ones as their teams read them, any other in
     # a plain table of its submissions.
     sections = {"council": lambda: _council(latest, warehouse, names, today),
-                "police": lambda: _police(latest, names), "aggregate": lambda: _aggregate(latest)}
+                "police": lambda: _police(latest, names),
+                "aggregate": lambda: _aggregate(latest, reported)}
     for kind in KINDS:
         body.append(sections.get(kind.source, lambda kind=kind: _other(kind, latest))())
     return html.page("Data-quality reports", "\n".join(body))
@@ -94,12 +96,15 @@ def _police(latest: list[Submission], names: Names) -> str:
             + "</section>")
 
 
-def _aggregate(latest: list[Submission]) -> str:
+def _aggregate(latest: list[Submission], reported: str | None) -> str:
     files = sorted((s for s in latest if s.source == "aggregate"),
                    key=lambda s: (s.authority_as_delivered, s.collection_year))
     lines = [[escape(s.authority_as_delivered),
               escape(", ".join(f.file_name for f in s.files)), *_cells(s)] for s in files]
-    return ('<section id="aggregate"><h2>Aggregate figures</h2>'
+    compared = (f"<p>Each figure beside the warehouse's own count of the same thing: "
+                f"{link(reported, 'reported figures beside the warehouse')}.</p>"
+                if reported else "")
+    return ('<section id="aggregate"><h2>Aggregate figures</h2>' + compared
             + (table(("Source", "File", *HEADER), lines, raw=True, css_class="returns")
                if lines else "<p>No aggregate figures yet.</p>")
             + "</section>")

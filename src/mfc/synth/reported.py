@@ -13,7 +13,9 @@ years written; DfE for each year in which every authority of a region made a ret
 The truth is read from OUT/truth/incidents.csv and mirrors exactly what the warehouse measures:
 
 - an incident counts for an authority when looked_after == 'Y' and responsible_gss is the
-  authority; for a force when looked_after == 'Y', police_recorded == 1 and force is the force;
+  authority; for a force when looked_after == 'Y', police_recorded == 1, force is the force and
+  the responsible authority's returns are in the slice (the warehouse cannot know a child
+  looked after elsewhere is looked after: the police flag it unreliably);
   for a region when looked_after == 'Y' and the responsible authority's region_code is the region;
 - missing measures (children_missing, missing_incidents, children_missing_more_than_once,
   children_missing_3_plus) count incidents with missing_type == 'M' or council_recorded == 0 (the
@@ -85,9 +87,12 @@ def read_incidents(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
-def counted(incidents: pd.DataFrame, regions: dict[str, str]) -> pd.DataFrame:
+def counted(incidents: pd.DataFrame, regions: dict[str, str],
+            returning: set[str] | None = None) -> pd.DataFrame:
     """Each incident once for every area it counts for: area_type, area, day, child, and whether
-    it is a missing or an away incident."""
+    it is a missing or an away incident. returning: the authorities whose council returns were
+    written (None: all); a force counts only their children, for a child looked after by an
+    authority outside the slice is, to the warehouse, one the police say nothing certain of."""
     council = incidents["council_recorded"].astype(int) == 1
     police = incidents["police_recorded"].astype(int) == 1
     kind = incidents["missing_type"].astype(str)
@@ -102,7 +107,9 @@ def counted(incidents: pd.DataFrame, regions: dict[str, str]) -> pd.DataFrame:
     responsible = incidents["responsible_gss"].astype(str)
     areas = {
         "authority": (looked_after, responsible),
-        "force": (looked_after & police, incidents["force"].astype(str)),
+        "force": (looked_after & police
+                  & (responsible.isin(returning) if returning is not None else True),
+                  incidents["force"].astype(str)),
         "region": (looked_after, responsible.map(regions)),
     }
     parts = [base[rows].assign(area_type=area_type, area=area[rows])
@@ -140,14 +147,15 @@ def years_within(start: date, end: date) -> list[int]:
 
 def true_value(incidents: pd.DataFrame, area_type: str, area: str, start: date, end: date,
                measure: str, counting: str | None = None,
-               regions: dict[str, str] | None = None) -> int:
+               regions: dict[str, str] | None = None,
+               returning: set[str] | None = None) -> int:
     """The exact true value of one figure, from truth/incidents.csv as read by read_incidents
     (or pd.read_csv): area_type is authority, force or region; counting yearly_sum adds up
     the financial years wholly inside [start, end]. regions maps authority GSS codes to
-    region codes (default: the register's)."""
+    region codes (default: the register's); returning, as for counted()."""
     if regions is None:
         regions = {a.gss_code: a.region_code for a in AuthorityRegister.from_seed()}
-    mine = counted(incidents, regions)
+    mine = counted(incidents, regions, returning)
     mine = mine[(mine["area_type"] == area_type) & (mine["area"] == area)]
     if counting == "yearly_sum":
         return sum(look_up(period_table(mine, *financial_year(y)), area_type, area, measure)
@@ -231,7 +239,7 @@ def answers(incidents: pd.DataFrame, register: AuthorityRegister,
     from mfc.returns.police import force_codes
 
     regions = {a.gss_code: a.region_code for a in register}
-    tables = Tables(counted(incidents, regions))
+    tables = Tables(counted(incidents, regions, set().union(*returned.values())))
     by_authority: dict[str, list[int]] = {}
     for year_ending in years:
         for gss in sorted(returned.get(year_ending, ())):

@@ -245,3 +245,18 @@ def test_the_analyst_guide_queries_on_reported_figures_answer(reported):
     assert [(r[3], r[4]) for r in query(url, spans) if r[0] == "Hartlepool"
             and (r[1], r[2]) == (date(2022, 4, 1), date(2024, 3, 31))] == [
         ("each_child_once", "70"), ("yearly_sum", "90")]
+
+
+def test_the_comparison_page_lists_each_figure_largest_difference_first(reported, tmp_path):
+    import psycopg
+
+    from mfc.reports import reported_page
+
+    url, _ = reported
+    with psycopg.connect(url) as conn:
+        page = reported_page.render(conn)
+    assert "13 reported figures; the warehouse's own count lies within 1 of them" in page, page[:2000]
+    # Middlesbrough's "more than 200" (201 from the warehouse's 0) is the largest difference.
+    first = page.split("<tbody>", 1)[1].split("</tr>", 1)[0]
+    assert "Middlesbrough" in first and "more than 200" in first and "(year only)" in first
+    assert "Northern Echo (media)" in page and "0 of 12" in page

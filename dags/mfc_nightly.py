@@ -42,7 +42,10 @@ def mfc_nightly():
     # params and run_id are filled in from the task context by Airflow.
     @task
     def discover_submissions(params: dict | None = None) -> dict[str, int]:
-        return nightly.discover(params["landing_dir"])
+        try:
+            return nightly.discover(params["landing_dir"])
+        except config.ConfigurationError as wrong:
+            raise AirflowFailException(str(wrong)) from wrong  # a setting to fix: no retry
 
     @task
     def waiting(source: str) -> list[list[int]]:

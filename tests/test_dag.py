@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 from helpers import query
 
@@ -190,20 +191,60 @@ def query_commit(url: str, statement: str) -> None:
         conn.execute(statement)
 
 
-def test_mfc_run_exits_non_zero_when_the_run_fails(tmp_path):
+def mfc(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "mfc.cli", *args], capture_output=True,
+                          text=True, timeout=600, env={**_environ(), **(env or {})})
+
+
+def one_line(failed: subprocess.CompletedProcess) -> str:
+    """A user's mistake ends in exit status 2 and one line on stderr, never a traceback."""
+    assert failed.returncode == 2, failed
+    assert "Traceback" not in failed.stderr and len(failed.stderr.strip().splitlines()) == 1, \
+        failed.stderr
+    return failed.stderr
+
+
+def test_every_cli_error_a_user_can_cause_is_one_line(tmp_path, server_url):
+    from helpers import create_database, drop_database
+
+    synthetic = tmp_path / "synthetic"
+    (synthetic / "landing" / "council").mkdir(parents=True)
+    (synthetic / "truth").mkdir()
+    (synthetic / "truth" / "records.csv").write_text("file,line,true_incident_id\n")
+    unreachable = {"MFC_WAREHOUSE_URL": "postgresql://postgres@127.0.0.1:1/nowhere"}
+    assert "127.0.0.1:1/nowhere cannot be reached" in one_line(
+        mfc("run", "--landing", str(synthetic / "landing"), env=unreachable))
+    assert "does not exist" in one_line(mfc("run", "--landing", str(tmp_path / "absent")))
+    # The synthetic output's root, not its landing folder: says what it expected, and where.
+    said = one_line(mfc("run", "--landing", str(synthetic)))
+    assert "holds none of council/, police/, aggregate/" in said
+    assert f"did you mean {synthetic / 'landing'}?" in said
+    empty = create_database(server_url)
+    try:
+        said = one_line(mfc("evaluate", "--truth", str(synthetic),
+                            env={"MFC_WAREHOUSE_URL": empty}))
+        assert "has no marts yet: run `mfc run --landing FOLDER`" in said
+        # A second `mfc run` while one holds the warehouse: refused, not interleaved.
+        with psycopg.connect(empty, autocommit=True) as first_run:
+            first_run.execute("select pg_advisory_lock(hashtext('mfc.run'))")
+            said = one_line(mfc("run", "--landing", str(synthetic / "landing"),
+                                env={"MFC_WAREHOUSE_URL": empty}))
+        assert "another `mfc run` is running on the warehouse at" in said and " since " in said
+    finally:
+        drop_database(server_url, empty)
+
+
+def test_a_run_that_cannot_reach_the_warehouse_fails_at_once_saying_so(
+        tmp_path, monkeypatch, capfd):
     landing = tmp_path / "landing"
     (landing / "council").mkdir(parents=True)
-    env = {"MFC_WAREHOUSE_URL": "postgresql://postgres@127.0.0.1:1/nowhere"}
-    failed = subprocess.run([sys.executable, "-m", "mfc.cli", "run", "--landing", str(landing)],
-                            capture_output=True, text=True, timeout=600,
-                            env={**_environ(), **env})
-    assert failed.returncode == 1
-    assert "mfc_nightly finished: failed" in failed.stdout
-    missing = subprocess.run([sys.executable, "-m", "mfc.cli", "run", "--landing",
-                              str(tmp_path / "absent")], capture_output=True, text=True,
-                             env=_environ())
-    assert missing.returncode == 2
-    assert "does not exist" in missing.stderr
+    monkeypatch.setenv("MFC_WAREHOUSE_URL", "postgresql://postgres@127.0.0.1:1/nowhere")
+    result = runner.run_nightly(landing)
+    assert result.state == "failed"
+    assert {t.task_id for t in result.tasks if t.state == "failed"} == {"discover_submissions"}
+    said = capfd.readouterr()
+    assert ("the warehouse at 127.0.0.1:1/nowhere cannot be reached (connection to server at "
+            '"127.0.0.1", port 1 failed: Connection refused)') in said.out + said.err
 
 
 def _environ() -> dict[str, str]:
@@ -229,3 +270,15 @@ def test_demo_truth_counts_the_files_as_written(tmp_path):
         assert ret.truth() == {"incidents": len(rows), "children": len(per_child),
                                "children_3_plus": sum(n >= 3 for n in per_child.values())}
         assert ret.truth()["incidents"] > 0
+
+
+def test_a_setting_to_fix_fails_the_task_without_retrying(tmp_path, monkeypatch):
+    monkeypatch.setenv("MFC_WAREHOUSE_URL", "postgresql://postgres@127.0.0.1:1/nowhere")
+    runner.prepare_airflow()  # before Airflow is imported: it reads its settings then
+    from airflow.sdk.exceptions import AirflowFailException
+
+    dag = runner.load_dag()
+    discover = dag.get_task("discover_submissions")
+    assert discover.retries == 2  # the scheduler retries what may pass next time
+    with pytest.raises(AirflowFailException, match="holds none of council/, police/, aggregate/"):
+        discover.python_callable(params={"landing_dir": str(tmp_path)})

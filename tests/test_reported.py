@@ -54,8 +54,8 @@ COUNCIL = [
 COUNCIL_AGAIN = [
     row("Hartlepool", *FY24, "children_missing", "52", kind="council", name="Hartlepool"),
 ]
-# A newspaper: Hartlepool's 2023-24 rounded, Middlesbrough's withheld, and a figure "since
-# 2019" (a period known only to the year at its start); an age group larger than its total.
+# A newspaper: Hartlepool's 2023-24, Middlesbrough's withheld, and a figure "since 2019" (a
+# period known only to the year at its start); an age group larger than its total; a half year.
 PRESS = [
     row("Hartlepool", *FY24, "children_missing", "80", kind="media", name="Northern Echo"),
     row("Middlesbrough", *FY24, "children_missing", "x", kind="media", name="Northern Echo"),
@@ -64,6 +64,9 @@ PRESS = [
     row("Stockton on Tees", *FY24, "children_missing", "60", kind="media",
         name="Northern Echo", age="16 and over"),
     row("Stockton-on-Tees", *FY24, "children_missing", "45", kind="media",
+        name="Northern Echo"),
+    # Half a year, larger than the council's whole year.
+    row("Hartlepool", "01/04/2023", "30/09/2023", "children_missing", "60", kind="media",
         name="Northern Echo"),
 ]
 # DfE's regional figure, smaller than one authority's.
@@ -122,7 +125,7 @@ def test_every_file_loads_and_its_values_keep_their_source(reported):
         select source_kind, source_name, count(*) from marts.fct_reported_values
         group by 1, 2 order by 1, 2""")
     assert stored == [("council", "Hartlepool", 8), ("government", "Department for Education", 1),
-                      ("media", "Northern Echo", 5)]
+                      ("media", "Northern Echo", 6)]
 
 
 def test_intervals_of_lower_bounds_rounding_and_approximate_periods(reported):
@@ -163,15 +166,16 @@ def test_sources_that_disagree_and_parts_larger_than_wholes_are_warned(reported)
     assert "from Hartlepool" in press["aggregate.differs"][0]["OTHER"]
     # Stockton's 16-and-over group (60) is larger than its total (45) in the same file; the
     # press's 80 for 2023-24 is larger than the council's 70 for the two years holding it.
+    # Its half year's 60 is larger than the council's whole year (50, before its correction).
     parts = {(w["line"], w["COMPARED_WITH"].split(" for ")[0]) for w in
              press["aggregate.part_exceeds_whole"]}
-    assert parts == {(5, "whole: 45"), (2, "whole: 70")}
+    assert parts == {(5, "whole: 45"), (2, "whole: 70"), (7, "whole: 50")}
     dfe = warnings(url, outcomes[("dfe", "answer.csv")])
     # The region's 2023-24 [25, 34] is smaller than figures for its authorities that year:
-    # Hartlepool's 50, the press's 80, Stockton's 45 and its 16-and-over group's 60.
+    # Hartlepool's 50, the press's 80 and half-year 60, Stockton's 45 and its 16-and-over 60.
     compared = sorted(w["COMPARED_WITH"].split(" for ")[0] for w in
                       dfe["aggregate.part_exceeds_whole"])
-    assert compared == ["part: 45", "part: 50", "part: 60", "part: 80"]
+    assert compared == ["part: 45", "part: 50", "part: 60", "part: 60", "part: 80"]
     [(result, count)] = query(url, "select result, unexpected_count from dq.check_results "
                                    "where submission_id = %s and check_id = "
                                    "'aggregate.part_exceeds_whole'",
@@ -204,6 +208,7 @@ def test_year_totals_add_preferred_whole_year_values_only(reported):
     assert total[6] >= 150
     assert "Middlesbrough 01/01/2019-31/03/2024" in total[7]
     assert "Hartlepool 01/04/2022-31/03/2024" in total[7]
+    assert "Hartlepool 01/04/2023-30/09/2023" in total[7]  # half a year: not added
 
 
 def test_each_current_value_has_a_comparison_row_with_its_span_and_coverage(reported):
@@ -214,7 +219,7 @@ def test_each_current_value_has_a_comparison_row_with_its_span_and_coverage(repo
                measured_narrowest, returns_held, returns_expected, difference,
                measured_within_reported
         from marts.agg_reported_vs_measured""")}
-    assert len(rows) == 13  # 14 delivered, one replaced by its source
+    assert len(rows) == 14  # 15 delivered, one replaced by its source
     assert rows[("Hartlepool", "52", "each_child_once")] == (0, None, 0, 1, -52, False)
     assert rows[("Hartlepool", "70", "each_child_once")] == (0, None, 0, 2, -70, False)
     assert rows[("North East", "30", "each_child_once")] == (0, None, 0, 12, -25, False)
@@ -256,8 +261,22 @@ def test_the_comparison_page_lists_each_figure_largest_difference_first(reported
     with psycopg.connect(url) as conn:
         page = reported_page.render(conn)
     # Only Middlesbrough's x ([0, no upper bound]) holds the warehouse's 0.
-    assert "13 reported figures; the warehouse's own count lies within 1 of them" in page
+    assert "14 reported figures; the warehouse's own count lies within 1 of them" in page
     # Middlesbrough's "more than 200" (201 from the warehouse's 0) is the largest difference.
     first = page.split("<tbody>", 1)[1].split("</tr>", 1)[0]
     assert "Middlesbrough" in first and "more than 200" in first and "(year only)" in first
     assert "Northern Echo (media)" in page and "0 of 12" in page
+
+
+def test_a_figure_covering_part_of_its_year_is_measured_on_that_part_and_not_added(reported):
+    url, _ = reported
+    [stored] = query(url, """
+        select covered_from, is_partial_coverage, financial_year
+        from marts.fct_reported_values where measure = 'children_away'""")
+    assert stored == (date(2023, 10, 1), True, None)
+    [compared] = query(url, """
+        select covered_from, returns_expected from marts.agg_reported_vs_measured
+        where measure = 'children_away'""")
+    assert compared == (date(2023, 10, 1), 1)  # one authority-year: 2023-24 from October
+    assert query(url, "select count(*) from marts.agg_reported_by_year "
+                      "where measure = 'children_away' and values_included > 0") == [(0,)]

@@ -12,24 +12,21 @@ from mfc import config
 
 
 def _run(args: argparse.Namespace) -> int:
-    from mfc import runner
+    from mfc import landing as landing_folder
+    from mfc import warehouse
 
     landing = Path(args.landing)
-    if not landing.is_dir():
-        print(f"mfc run: landing folder {landing} does not exist", file=sys.stderr)
-        return 2
-    if config.warehouse_url() is None:
-        print("mfc run: MFC_WAREHOUSE_URL is not set; point it at the warehouse PostgreSQL, "
-              "e.g. postgresql://postgres@127.0.0.1:5432/mfc", file=sys.stderr)
-        return 2
-    import psycopg
+    landing_folder.check_folder(landing)  # a ConfigurationError is one line (main)
+    url = config.require_warehouse_url()
+    warehouse.check_reachable(url)
+    warehouse.check_key(url)
+    with warehouse.run_lock(url):
+        return _run_locked(args, landing, url)
 
-    from mfc import progress, warehouse
 
-    try:
-        warehouse.check_key(config.require_warehouse_url())
-    except psycopg.OperationalError:
-        pass  # unreachable: the run's first task says so (and fails the run)
+def _run_locked(args: argparse.Namespace, landing: Path, url: str) -> int:
+    from mfc import progress, runner
+
     log = None if args.verbose else runner.default_log_path()
     console = progress.console_for(sys.stdout, args.quiet)
     if log:
@@ -78,8 +75,12 @@ def _publish(args: argparse.Namespace) -> int:
     if not (args.year and args.out):
         print("mfc publish: give --year and --out, or --check DIR", file=sys.stderr)
         return 2
+    from mfc import warehouse
+
+    url = config.require_warehouse_url()
+    warehouse.require_marts(url)
     try:
-        written = publish.publish(config.require_warehouse_url(), args.year, Path(args.out))
+        written = publish.publish(url, args.year, Path(args.out))
     except ValueError as error:
         print(f"mfc publish: {error}", file=sys.stderr)
         return 2
@@ -89,6 +90,25 @@ def _publish(args: argparse.Namespace) -> int:
     for path in written:
         print(f"Wrote {path}")
     return 0
+
+
+def _release(args: argparse.Namespace) -> int:
+    from mfc import release, warehouse
+
+    url = config.require_warehouse_url()
+    warehouse.check_reachable(url)
+    outcome = release.release(url, args.submission, args.reason)
+    if outcome.status == "loaded":
+        print(f"Submission {args.submission} released and loaded; its failures stay flagged: "
+              f"{', '.join(outcome.failed_checks) or 'none now'}")
+        return 0
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        why = conn.execute("select outcome from audit.releases where submission_id = %s",
+                           (args.submission,)).fetchone()[0]
+    print(f"Submission {args.submission} released but {outcome.status}: {why}", file=sys.stderr)
+    return 1
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -147,6 +167,9 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"mfc evaluate: {truth} holds no truth/records.csv (see mfc synth)",
               file=sys.stderr)
         return 2
+    from mfc import warehouse
+
+    warehouse.require_marts(url)
     report = evaluate.evaluate(url, truth)
     if not args.authorities:
         report["authorities"].pop("rows")
@@ -259,6 +282,13 @@ def main(argv: list[str] | None = None) -> int:
                          help="the folder mfc synth wrote (or its truth/ folder)")
     dq_eval.set_defaults(handler=_dq_eval)
 
+    release = commands.add_parser(
+        "release", help="load a quarantined submission with its failures flagged, recording why")
+    release.add_argument("submission", type=int, help="the submission id (its report names it)")
+    release.add_argument("--reason", required=True,
+                         help="why it is released (kept in audit.releases with who and when)")
+    release.set_defaults(handler=_release)
+
     stop = commands.add_parser("stop", help="stop the embedded PostgreSQL that `mfc demo` started")
     stop.set_defaults(handler=_stop)
 
@@ -267,11 +297,17 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TQDM_DISABLE", "1")
     os.environ.setdefault("PYTHONWARNINGS", "ignore")
     config.state_dir().mkdir(parents=True, exist_ok=True)
+    import psycopg
+
     try:
         return args.handler(args)
     except config.ConfigurationError as error:
         # Something the user set (or did not): one line, no traceback.
         print(f"mfc {args.command}: {error}", file=sys.stderr)
+        return 2
+    except psycopg.OperationalError as error:  # the server went away mid-command
+        reason = str(error).strip().splitlines()[-1] if str(error).strip() else "no reason given"
+        print(f"mfc {args.command}: the warehouse cannot be reached ({reason})", file=sys.stderr)
         return 2
 
 

@@ -115,6 +115,25 @@ def files_in(folder: Path) -> tuple[DeliveredFile, ...]:
     return tuple(DeliveredFile.at(p) for p in entries(folder))
 
 
+def check_folder(landing_dir: Path) -> None:
+    """A landing folder must exist and hold a folder of at least one kind of return: anything
+    else is a setting to fix (the folder above it, a typing error), never "nothing delivered"."""
+    from mfc.kinds import KINDS
+
+    expected = ", ".join(f"{k.source}/" for k in KINDS)
+    if not landing_dir.is_dir():
+        raise config.ConfigurationError(
+            f"landing folder {landing_dir} does not exist (it should hold {expected})")
+    if any((landing_dir / k.source).is_dir() for k in KINDS):
+        return
+    inside = sorted(p.name for p in landing_dir.iterdir() if p.is_dir())
+    below = [p for p in inside if any((landing_dir / p / k.source).is_dir() for k in KINDS)]
+    hint = f"; did you mean {landing_dir / below[0]}?" if below else (
+        f"; it holds {', '.join(inside[:5])}" if inside else "; it is empty")
+    raise config.ConfigurationError(
+        f"landing folder {landing_dir} holds none of {expected} (docs/returns/){hint}")
+
+
 def discover(landing_dir: Path, kinds: Iterable | None = None) -> list[Delivery]:
     """Every delivery under the landing folder, kind by kind, in a stable order."""
     from mfc.kinds import KINDS

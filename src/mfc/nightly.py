@@ -38,8 +38,8 @@ def discover(landing_dir: str) -> dict[str, int]:
     """Make sure the warehouse tables exist and register new deliveries; what waits, by kind."""
     url = config.require_warehouse_url()
     folder = Path(landing_dir)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"landing folder {folder} does not exist")
+    landing.check_folder(folder)
+    warehouse.check_reachable(url)
     warehouse.ensure_schema(url)
     warehouse.check_key(url, record=True)
     landing.register_all(url, folder)

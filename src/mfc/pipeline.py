@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 MAX_BATCHES = 64
 
 
+CLAIMED_ELSEWHERE = "claimed elsewhere"  # an Outcome's status: another run is gating it
+
+
 @dataclass
 class Outcome:
     submission_id: int
@@ -243,6 +246,48 @@ def unreadable(kind: ReturnKind, waiting: Waiting, error: Exception) -> Landed:
         halted="the delivery could not be read.")
 
 
+def claim(conn: psycopg.Connection, submission_id: int) -> str:
+    """Claim a submission for this batch until its connection closes (a killed run's claims
+    go with it); its status now, or 'claimed elsewhere' when another run is gating it. Two
+    runs at once (a manual one beside the scheduled one) never check or store one twice."""
+    got = conn.execute("select pg_try_advisory_lock(hashtext('mfc.gate'), %s::int)",
+                       (submission_id,)).fetchone()[0]
+    if not got:
+        log.warning("submission %s is being gated by another run: left to it", submission_id)
+        return CLAIMED_ELSEWHERE
+    # Read again now that it is ours: the other run may have decided it meanwhile.
+    return conn.execute("select status from audit.submissions where submission_id = %s",
+                        (submission_id,)).fetchone()[0]
+
+
+def _released(conn: psycopg.Connection, submission_ids: list[int]) -> set[int]:
+    """Those an operator released (mfc release): they load whatever they failed."""
+    return {r[0] for r in conn.execute(
+        "select submission_id from audit.releases where submission_id = any(%s)",
+        (submission_ids,))}
+
+
+def decide(conn: psycopg.Connection, kind: ReturnKind, waiting: Waiting, failed: list[str],
+           released: bool) -> str:
+    """Promote a submission or quarantine it. A released one is promoted with its failures
+    (still FAIL in dq); if its rows cannot be stored even so, it stays quarantined and the
+    release says why."""
+    if not failed:
+        return kind.promote(conn, waiting)
+    if released:
+        try:
+            with conn.transaction():  # a savepoint: the results stored above are kept
+                return kind.promote(conn, waiting)
+        except psycopg.Error as err:
+            if conn.broken:
+                raise
+            conn.execute("update audit.releases set outcome = %s where submission_id = %s",
+                         (f"could not be loaded: {str(err).splitlines()[0]}",
+                          waiting.submission_id))
+    set_status(conn, waiting.submission_id, "quarantined")
+    return "quarantined"
+
+
 def gate_and_load_batch(url: str, kind: ReturnKind, submission_ids: list[int],
                         run_id: str) -> list[Outcome]:
     """Check a batch of submissions of one kind and load each whole, or quarantine it whole."""
@@ -253,8 +298,9 @@ def gate_and_load_batch(url: str, kind: ReturnKind, submission_ids: list[int],
         waiting = {w.submission_id: w for w in load_waiting(conn, kind, submission_ids)}
         landed: dict[int, Landed] = {}
         for sid, w in waiting.items():
-            if w.status != "received":  # decided by an earlier run: nothing to do
-                outcomes[sid] = Outcome(sid, w.status, [])
+            status = claim(conn, sid) if w.status == "received" else w.status
+            if status != "received":  # decided by an earlier run, or another run has it
+                outcomes[sid] = Outcome(sid, status, [])
                 continue
             try:
                 with conn.transaction():
@@ -275,6 +321,7 @@ def gate_and_load_batch(url: str, kind: ReturnKind, submission_ids: list[int],
                                          {t.name: t.landing_table for t in kind.tables},
                                          runnable)
         rows = _row_counts(conn, kind, list(landed))
+        released = _released(conn, list(landed))
         for sid, got in landed.items():
             results = list(got.results)
             for check in kind.content:
@@ -290,11 +337,15 @@ def gate_and_load_batch(url: str, kind: ReturnKind, submission_ids: list[int],
                        for t in kind.tables}
             with conn.transaction():
                 gates.store(conn, sid, run_id, results, sources, runnable)
-                if failed:
-                    set_status(conn, sid, "quarantined")
-                    status = "quarantined"
-                else:
-                    status = kind.promote(conn, waiting[sid])
+                # A release loads failing rows, never a return with a file it could not read.
+                unloadable = got.halted or "; ".join(
+                    f"{table}: {why}" for table, why in got.unusable.items())
+                if sid in released and unloadable:
+                    conn.execute("update audit.releases set outcome = %s "
+                                 "where submission_id = %s",
+                                 (f"could not be loaded: {unloadable}", sid))
+                status = decide(conn, kind, waiting[sid], failed,
+                                released=sid in released and not unloadable)
                 kind.after_decision(conn, waiting[sid], status, run_id)
                 clear_landing(conn, kind, sid)
             outcomes[sid] = Outcome(sid, status, failed)

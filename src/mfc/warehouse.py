@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 
@@ -18,6 +20,55 @@ from mfc import access, config
 
 def connect(url: str | None = None, **kwargs) -> psycopg.Connection:
     return psycopg.connect(url or config.require_warehouse_url(), **kwargs)
+
+
+def where(url: str) -> str:
+    """host:port/database of a URL, for messages (never the password)."""
+    parts = conninfo_to_dict(url)
+    return f"{parts.get('host', 'localhost')}:{parts.get('port', 5432)}/{parts.get('dbname', '')}"
+
+
+def check_reachable(url: str | None = None) -> None:
+    """Connect once, or say in one line why the warehouse cannot be reached."""
+    url = url or config.require_warehouse_url()
+    try:
+        with psycopg.connect(url, connect_timeout=10):
+            pass
+    except psycopg.OperationalError as err:
+        lines = str(err).strip().splitlines() or [type(err).__name__]
+        reason = lines[0].removeprefix("connection failed: ")
+        raise config.ConfigurationError(
+            f"the warehouse at {where(url)} cannot be reached ({reason}): check "
+            "MFC_WAREHOUSE_URL and that the server is running") from err
+
+
+@contextlib.contextmanager
+def run_lock(url: str) -> Iterator[None]:
+    """Hold the warehouse's run lock for a one-off run (`mfc run`), or say in one line that
+    another holds it. PostgreSQL releases it when the holder's connection goes, even killed."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        got = conn.execute("select pg_try_advisory_lock(hashtext('mfc.run'))").fetchone()[0]
+        if not got:
+            holder = conn.execute(
+                "select a.application_name, a.backend_start from pg_locks l "
+                "join pg_stat_activity a using (pid) where l.locktype = 'advisory' "
+                "and l.objid = hashtext('mfc.run')::oid and l.granted limit 1").fetchone()
+            since = f" since {holder[1]:%d %B %Y %H:%M} UTC" if holder else ""
+            raise config.ConfigurationError(
+                f"another `mfc run` is running on the warehouse at {where(url)}{since}: wait "
+                "for it to finish (a killed run releases the warehouse at once)")
+        yield
+
+
+def require_marts(url: str) -> None:
+    """The marts exist, or one line saying how to build them."""
+    check_reachable(url)
+    with psycopg.connect(url) as conn:
+        built = conn.execute("select to_regclass('marts.fct_missing_incidents')").fetchone()[0]
+    if built is None:
+        raise config.ConfigurationError(
+            f"the warehouse at {where(url)} has no marts yet: run `mfc run --landing FOLDER` "
+            "(or `mfc demo`) first")
 
 
 def ensure_schema(url: str | None = None) -> None:

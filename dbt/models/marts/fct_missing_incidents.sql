@@ -129,7 +129,10 @@ final as (
         combined.council_submission_id,
         combined.council_line_no,
         combined.police_submission_id,
-        combined.police_line_no
+        combined.police_line_no,
+        -- From a return an operator released with its failures (mfc release).
+        council_release.submission_id is not null or police_release.submission_id is not null
+            as from_released_return
     from combined
     left join identities as council_identity
         on council_identity.record_source = 'council'
@@ -139,6 +142,10 @@ final as (
         and police_identity.record_key = combined.police_person_key
     left join linked_authority on linked_authority.person_key = combined.police_person_key
     left join named_authority on named_authority.person_key = combined.police_person_key
+    left join {{ ref('stg_audit__releases') }} as council_release
+        on council_release.submission_id = combined.council_submission_id
+    left join {{ ref('stg_audit__releases') }} as police_release
+        on police_release.submission_id = combined.police_submission_id
     inner join {{ ref('dim_periods') }} as periods
         on periods.date_day = coalesce(combined.council_start, combined.reported_at::date)
 )

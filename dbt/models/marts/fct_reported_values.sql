@@ -108,12 +108,14 @@ final as (
                   and to_char(ranked.period_end, 'MM-DD') = '03-31'
                   and not (ranked.period_start_latest > ranked.period_start
                            or ranked.period_end_earliest < ranked.period_end)
+                  and ranked.covered_from is null and ranked.covered_to is null
              then starts.financial_year end as financial_year,
         case when starts.calendar_year = ends.calendar_year
                   and to_char(ranked.period_start, 'MM-DD') = '01-01'
                   and to_char(ranked.period_end, 'MM-DD') = '12-31'
                   and not (ranked.period_start_latest > ranked.period_start
                            or ranked.period_end_earliest < ranked.period_end)
+                  and ranked.covered_from is null and ranked.covered_to is null
              then starts.calendar_year end as calendar_year,
         ranked.measure,
         ranked.counting,

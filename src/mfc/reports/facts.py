@@ -66,6 +66,7 @@ class Submission:
     superseded_by: int | None
     files: list[DeliveredFile] = field(default_factory=list)
     checks: dict[str, CheckOutcome] = field(default_factory=dict)
+    release: tuple[str, datetime, str] | None = None  # who, when, why (mfc release)
 
     @property
     def body(self) -> str:
@@ -156,6 +157,9 @@ class Warehouse:
             by_id[sid].files.append(DeliveredFile(*rest))
         for sid, *rest in conn.execute(LATEST_CHECKS).fetchall():
             by_id[sid].checks[rest[0]] = CheckOutcome(*rest)
+        for sid, who, when, why in conn.execute(
+                "select submission_id, released_by, released_at, reason from audit.releases"):
+            by_id[sid].release = (who, when, why)
         return submissions
 
     @cached_property

@@ -52,6 +52,11 @@ def outcome(s: Submission, warehouse: Warehouse | None = None) -> str:
         why = (f"Not loaded: {len(failed)} blocking check(s) failed "
                f"({', '.join(c.check_id for c in failed)}). " if failed else "")
         return f"{why}Superseded by submission {s.superseded_by}: that return is used instead."
+    if s.status == "loaded" and s.release:
+        who, when, why = s.release
+        failed = ", ".join(c.check_id for c in s.blocking_failures())
+        return (f"Loaded with its failures ({failed or 'none'}): released from quarantine by "
+                f"{who} on {html.when(when)}, because: {why}")
     if s.status == "loaded":
         warnings = s.count("WARNING")
         return "Loaded." + (f" {warnings} check(s) gave a warning." if warnings else "")

@@ -331,6 +331,17 @@ create table if not exists raw.aggregate_values (
     primary key (submission_id, line_no)
 );
 
+-- A quarantined submission an operator released (`mfc release`): who, when, why, and what it
+-- had failed. The next gate loads it with its failures still flagged (docs/operations.md).
+create table if not exists audit.releases (
+    submission_id bigint primary key references audit.submissions (submission_id),
+    released_by text not null,           -- the operator's login on the machine, and the database role
+    released_at timestamptz not null default now(),
+    reason text not null check (btrim(reason) <> ''),
+    failed_checks text[] not null,       -- the blocking checks it had failed when released
+    outcome text                         -- why it could not be loaded after all; null when it was
+);
+
 -- Reported figures a statistician can trust (docs/returns/aggregate.md): who produced a
 -- figure and what it counts, breakdowns, approximate periods and partial coverage. All
 -- optional in the file; a file in the first format loads as it did.

@@ -106,7 +106,10 @@ CONTENT: tuple[Check, ...] = (
           query=(
               "select submission_id, line_no, area, period_start, period_end, measure from ("
               "select *, count(*) over (partition by submission_id, area_gss, period_start, "
-              "period_end, measure, lower(age_band), lower(sex), lower(counting)) as copies "
+              "period_end, measure, lower(age_band), lower(sex), "
+              # A children's measure counts each child once unless COUNTING says otherwise.
+              "case when left(measure, 8) = 'children' "
+              "then coalesce(lower(counting), 'each_child_once') end) as copies "
               "from {batch} where area_gss is not null) as rows where copies > 1")),
 )
 

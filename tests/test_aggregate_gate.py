@@ -117,6 +117,8 @@ FULL_CASES = [
     ("aggregate.age_band", {10: "11-15"}, ("AGE_BAND", "11-15")),
     ("aggregate.sex", {11: "F"}, ("SEX", "F")),
     ("aggregate.period", {1: "20233"}, ("PERIOD_START", "20233")),
+    # COUNTING left blank is each_child_once: the same cell as line 2.
+    ("aggregate.duplicate", {9: "", 10: "10 to 15"}, ("AREA", "Hartlepool")),
 ]
 
 

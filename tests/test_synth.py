@@ -325,3 +325,18 @@ def test_periods_on_the_last_day_stay_inside_the_year_and_close_when_care_ends(m
     assert all(i.found <= i.reported.replace(hour=23, minute=59) for i in same_day)
     still_open = [i for i in incidents if i.found is None]
     assert still_open and all(i.child.left is None for i in still_open)
+
+
+def test_every_answer_gives_each_cell_once_even_for_a_single_year(published, tmp_path):
+    """A one-year span is the year itself: a file giving both would be quarantined whole
+    (aggregate.duplicate), as the nation's new authorities of 2023 once were."""
+    synth(tmp_path, years=range(2024, 2025), authorities={"E06000001"}, scale=0.3)
+    one_year = answer(tmp_path, "foi-e06000001")
+    assert [(r["PERIOD_START"], r["MEASURE"]) for r in one_year] == [
+        ("01/04/2023", m) for m in ("children_missing", "missing_incidents",
+                                    "children_missing_more_than_once", "children_away")]
+    for out in (published, tmp_path):
+        for path in (out / "landing" / "aggregate").glob("*/answer.csv"):
+            cells = [(r["AREA"], r["PERIOD_START"], r["PERIOD_END"], r["MEASURE"],
+                      r["COUNTING"] or "each_child_once") for r in rows(path)]
+            assert len(cells) == len(set(cells)), path

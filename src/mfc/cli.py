@@ -27,7 +27,7 @@ def _run(args: argparse.Namespace) -> int:
 def _run_locked(args: argparse.Namespace, landing: Path, url: str) -> int:
     from mfc import progress, runner
 
-    log = None if args.verbose else runner.default_log_path()
+    log = None if args.verbose else Path(args.log) if args.log else runner.default_log_path()
     console = progress.console_for(sys.stdout, args.quiet)
     if log:
         console.print(f"Running mfc_nightly over {landing}; task logs: {log}")
@@ -226,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
                      help="no progress line or summary, only the outcome")
     run.add_argument("--verbose", action="store_true",
                      help="show Airflow's and dbt's task logs on the terminal")
+    run.add_argument("--log", help="write the task logs to this file (default: a new file "
+                                   "under $MFC_STATE_DIR/logs)")
     run.set_defaults(handler=_run)
 
     report = commands.add_parser(

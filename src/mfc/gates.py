@@ -90,8 +90,8 @@ def _warehouse(url: str) -> Iterator[tuple[Any, Any, Any]]:
     # No pool: each query GX makes borrows a connection and gives it back to the server, so a
     # validation holds one connection at a time and none outlives it (GX's own engines are
     # freed only by the garbage collector: pooled, a nightly run held dozens open).
-    source = context.data_sources.add_sql("warehouse", connection_string=sqlalchemy_url(url),
-                                          kwargs={"poolclass": NullPool})
+    source = context.data_sources.add_postgres(
+        "warehouse", connection_string=sqlalchemy_url(url), kwargs={"poolclass": NullPool})
     try:
         yield gx, context, source
     finally:

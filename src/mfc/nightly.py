@@ -7,6 +7,7 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,7 @@ def batch_label(source: str, submission_ids: list[int]) -> str:
 def summarise(*by_kind: list[list[dict[str, Any]]] | None) -> dict[str, int]:
     """Submissions by status; each quarantine logged with its failed checks. Outcomes come in
     lists per batch, a list of batches per kind (None: none ran)."""
-    outcomes = [o for batches in by_kind for batch in batches or [] for o in batch]
+    outcomes = [o for batches in by_kind for batch in _each(batches) for o in batch]
     counts: dict[str, int] = {}
     for outcome in outcomes:
         counts[outcome["status"]] = counts.get(outcome["status"], 0) + 1
@@ -87,6 +88,14 @@ def summarise(*by_kind: list[list[dict[str, Any]]] | None) -> dict[str, int]:
             log.warning("submission %s quarantined: failed %s", outcome["submission_id"],
                         ", ".join(outcome["failed_checks"]))
     return counts
+
+
+def _each(batches: Sequence[Any] | None) -> list[Any]:
+    """The items of a mapped task's outputs by index: iterating Airflow's lazy sequence asks
+    for one item past the end, which its API client logs as an error (XCom not found)."""
+    if batches is None:
+        return []
+    return [batches[i] for i in range(len(batches))]
 
 
 def write_reports() -> dict[str, int]:
@@ -194,6 +203,11 @@ def cosmos_configs() -> dict[str, Any]:
             load_method=LoadMode.DBT_MANIFEST, test_behavior=TestBehavior.BUILD,
             # A relationships test must wait for both tables, not run with the first one built.
             should_detach_multiple_parents_tests=True,
+            # Exposures (dbt/models/exposures.yml) document who reads what; nothing to run.
+            exclude=["resource_type:exposure"],
+            # No Airflow assets: nothing is scheduled on them, and each would be one Airflow
+            # has not registered (a warning per model and run).
+            emit_datasets=False,
         ),
         # The incremental models rebuild whole when the run asks (mfc run --full-refresh).
         "operator_args": {"install_deps": False, "full_refresh": "{{ params.full_refresh }}"},

@@ -36,6 +36,8 @@ def airflow_environment(state: Path) -> dict[str, str]:
         "AIRFLOW__COSMOS__ENABLE_TELEMETRY": "False",
         "AIRFLOW__COSMOS__CACHE_DIR": str(home / "cosmos-cache"),
         "AIRFLOW__COSMOS__USE_DATASET_AIRFLOW3_URI_STANDARD": "True",
+        # Cosmos reads the lineage namespace when it loads; lineage itself is not emitted.
+        "AIRFLOW__OPENLINEAGE__NAMESPACE": "mfc",
         "DO_NOT_TRACK": "1",
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
         "SCARF_ANALYTICS": "false",

@@ -192,9 +192,12 @@ def child_counting(measure: str) -> str:
 
 def council_answer(tables: Tables, register: AuthorityRegister, gss: str,
                    years: list[int]) -> Answer:
-    """Each year it returned, then the span of those years three ways."""
+    """Each year it returned, then the span of those years three ways (when they are more
+    than one year: a one-year span is the year again, which a file may not give twice)."""
     values = [tables.value("authority", gss, *financial_year(y), m, child_counting(m))
               for y in years for m in COUNCIL_YEARLY]
+    if len(years) < 2:
+        return Answer(f"foi-{gss.lower()}", "council", register.by_gss(gss).name, values)
     span = financial_year(years[0])[0], financial_year(years[-1])[1]
     values += [tables.value("authority", gss, *span, "children_missing", "each_child_once"),
                tables.value("authority", gss, *span, "children_missing", "yearly_sum"),

@@ -8,7 +8,7 @@ renamed as (
         released_by,
         released_at,
         reason as release_reason,
-        failed_checks as failed_checks_when_released,
+        array_to_string(failed_checks, ', ') as failed_checks_when_released,
         outcome is null as is_loaded_by_release
     from source
 )

@@ -247,7 +247,7 @@ def test_a_run_needs_a_key_of_its_own_and_the_warehouse_keeps_its_fingerprint(
     # Another key on this warehouse: `mfc run` stops at once with one line, no traceback.
     monkeypatch.setenv("MFC_PSEUDONYMISATION_KEY", "another-key-entirely")
     monkeypatch.setenv("MFC_WAREHOUSE_URL", url)
-    (tmp_path / "landing").mkdir()
+    (tmp_path / "landing" / "council").mkdir(parents=True)
     assert cli.main(["run", "--landing", str(tmp_path / "landing")]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "not the key this warehouse was loaded with" in error

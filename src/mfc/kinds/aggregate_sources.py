@@ -56,6 +56,7 @@ _FIGURES = f"""
         where s.status = 'loaded' and s.submission_id <> %(sid)s
     )"""
 
+
 def _same_cell(a: str = "a", b: str = "b") -> str:
     """SQL: figures a and b are for the same area, period, measure, group and counting."""
     return f"""
@@ -65,12 +66,14 @@ def _same_cell(a: str = "a", b: str = "b") -> str:
         and {a}.sex is not distinct from {b}.sex
         and {a}.counting is not distinct from {b}.counting"""
 
+
 # How a compared figure is named in a warning: its value, who gave it, where.
 _OTHER = """
     coalesce(b.value_as_delivered, '(blank)') || ' for ' || b.area_as_delivered || ' '
     || to_char(b.period_start, 'DD/MM/YYYY') || '-' || to_char(b.period_end, 'DD/MM/YYYY')
     || coalesce(' ' || b.age_band, '') || coalesce(' ' || b.sex, '')
     || ' from ' || b.source_name || ' (' || b.file_label || ' line ' || b.line_no || ')'"""
+
 
 def _within(part: str, whole: str) -> str:
     """SQL: figure `part` counts a part of what figure `whole` counts (and is not the same)."""

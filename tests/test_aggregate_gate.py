@@ -56,6 +56,7 @@ CASES = [
     ("aggregate.measure", {3: "kids"}, ("MEASURE", "kids")),
     ("aggregate.value", {4: "about 40"}, ("VALUE", "about 40")),
     ("aggregate.rounded_to", {5: "1"}, ("ROUNDED_TO", "1")),
+    ("aggregate.rounded_to", {5: "ten"}, ("ROUNDED_TO", "ten")),
     ("aggregate.duplicate", {0: "E06000002"}, ("AREA", "E06000002")),
 ]
 

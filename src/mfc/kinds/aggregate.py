@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import functools
 from datetime import date, datetime
 from pathlib import Path
 
@@ -70,6 +71,7 @@ def workbook_as_csv(path: Path, out: Path) -> Path:
     return out
 
 
+@functools.cache
 def regions() -> dict[str, str]:
     """England's nine regions (the GSS codes DfE and ONS publish by): code -> name."""
     seed = config.dbt_project_dir() / "seeds" / "regions.csv"

@@ -23,9 +23,9 @@ NORMALISED = """
            landing.latest_day(l.period_start) as period_start_latest,
            landing.earliest_day(l.period_end) as period_end_earliest,
            landing.latest_day(l.period_end) as period_end,
-           l.measure, l.value as value_as_delivered, l.rounded_to::int as rounded_to,
-           landing.reported_lower(l.value, l.rounded_to) as value_lower,
-           landing.reported_upper(l.value, l.rounded_to) as value_upper,
+           l.measure, l.value as value_as_delivered, rounded.to::int as rounded_to,
+           landing.reported_lower(l.value, rounded.to) as value_lower,
+           landing.reported_upper(l.value, rounded.to) as value_upper,
            landing.suppression(l.value) as suppression, l.note,
            coalesce(lower(l.source_kind), 'other') as source_kind,
            coalesce(l.source_name, s.authority_as_delivered) as source_name,
@@ -37,6 +37,9 @@ NORMALISED = """
            landing.to_date_uk(l.covered_to) as covered_to
     from landing.aggregate_values l
     join audit.submissions s using (submission_id)
+    -- A ROUNDED_TO that is not a number fails its check; the checks across sources still run.
+    cross join lateral (select case when l.rounded_to ~ '^[0-9]{1,6}$' then l.rounded_to end
+                        as to) as rounded
     where l.submission_id = %(sid)s"""
 
 # Every figure a check compares: this file's rows, and those of every loaded aggregate file.

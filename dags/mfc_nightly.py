@@ -14,6 +14,7 @@ from airflow.sdk.exceptions import AirflowFailException
 from cosmos import DbtTaskGroup
 
 from mfc import config, nightly
+from mfc.alerts import WebhookNotifier
 from mfc.kinds import KINDS
 
 # dbt reads the warehouse from MFC_DBT_* variables derived from MFC_WAREHOUSE_URL; set them in
@@ -28,8 +29,14 @@ config.export_dbt_env()
     catchup=False,
     max_active_runs=1,
     tags=["mfc", "council", "nightly"],
+    # A task that fails tells the operator (MFC_ALERT_WEBHOOK); a hung one is stopped, and
+    # so is a run that would still be going when analysts start work.
     default_args={"owner": "mfc-data-engineering", "retries": 2,
-                  "retry_delay": pendulum.duration(minutes=5)},
+                  "retry_delay": pendulum.duration(minutes=5),
+                  "retry_exponential_backoff": True,
+                  "execution_timeout": pendulum.duration(hours=2),
+                  "on_failure_callback": [WebhookNotifier()]},
+    dagrun_timeout=pendulum.duration(hours=6),
     params={"landing_dir": Param(os.environ.get("MFC_LANDING_DIR", "/data/landing"),
                                  type="string",
                                  description="Folder councils and forces deliver into"),

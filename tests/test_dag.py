@@ -6,9 +6,12 @@ exactly, the spoiled return must be quarantined, and a second run must change no
 
 from __future__ import annotations
 
+import http.server
+import json
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import psycopg
@@ -38,8 +41,11 @@ def test_dag_files_import_and_follow_policy(dag):
     assert dag.timetable.expression == "0 2 * * *"
     assert str(dag.timetable.timezone) == "Europe/London"
     assert dag.start_date.year == 2026  # static, not computed at parse time
+    assert dag.dagrun_timeout.total_seconds() == 6 * 3600  # done before analysts start work
     for task in dag.tasks:
         assert task.owner == "mfc-data-engineering"
+        assert task.execution_timeout.total_seconds() == 2 * 3600, task.task_id
+        assert [type(n).__name__ for n in task.on_failure_callback] == ["WebhookNotifier"]
         expected = 0 if task.task_id == "gate_marts" else 2
         assert task.retries == expected, task.task_id
     # Cosmos rendered every dbt node as a task, seeds and models included.
@@ -234,17 +240,42 @@ def test_every_cli_error_a_user_can_cause_is_one_line(tmp_path, server_url):
         drop_database(server_url, empty)
 
 
-def test_a_run_that_cannot_reach_the_warehouse_fails_at_once_saying_so(
+class Sink(http.server.BaseHTTPRequestHandler):
+    """A webhook: keeps what is posted to it."""
+    received: list[dict] = []
+
+    def do_POST(self):  # noqa: N802 (the handler's name is http.server's)
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        Sink.received.append(json.loads(body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_run_that_cannot_reach_the_warehouse_fails_at_once_and_alerts(
         tmp_path, monkeypatch, capfd):
     landing = tmp_path / "landing"
     (landing / "council").mkdir(parents=True)
     monkeypatch.setenv("MFC_WAREHOUSE_URL", "postgresql://postgres@127.0.0.1:1/nowhere")
-    result = runner.run_nightly(landing)
+    server = http.server.HTTPServer(("127.0.0.1", 0), Sink)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("MFC_ALERT_WEBHOOK", f"http://127.0.0.1:{server.server_port}/hook")
+    try:
+        result = runner.run_nightly(landing)
+    finally:
+        server.shutdown()
     assert result.state == "failed"
     assert {t.task_id for t in result.tasks if t.state == "failed"} == {"discover_submissions"}
     said = capfd.readouterr()
-    assert ("the warehouse at 127.0.0.1:1/nowhere cannot be reached (connection to server at "
-            '"127.0.0.1", port 1 failed: Connection refused)') in said.out + said.err
+    reason = ("the warehouse at 127.0.0.1:1/nowhere cannot be reached (connection to server at "
+              '"127.0.0.1", port 1 failed: Connection refused)')
+    assert reason in said.out + said.err
+    # The operator is told, once, which task and why.
+    [alert] = Sink.received
+    assert alert["task_id"] == "discover_submissions" and alert["dag_id"] == "mfc_nightly"
+    assert reason in alert["text"] and alert["text"].startswith("mfc_nightly ")
 
 
 def _environ() -> dict[str, str]:

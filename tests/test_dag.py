@@ -303,12 +303,10 @@ def test_demo_truth_counts_the_files_as_written(tmp_path):
         assert ret.truth()["incidents"] > 0
 
 
-def test_a_setting_to_fix_fails_the_task_without_retrying(tmp_path, monkeypatch):
-    monkeypatch.setenv("MFC_WAREHOUSE_URL", "postgresql://postgres@127.0.0.1:1/nowhere")
-    runner.prepare_airflow()  # before Airflow is imported: it reads its settings then
+def test_a_setting_to_fix_fails_the_task_without_retrying(dag, tmp_path, monkeypatch):
     from airflow.sdk.exceptions import AirflowFailException
 
-    dag = runner.load_dag()
+    monkeypatch.setenv("MFC_WAREHOUSE_URL", "postgresql://postgres@127.0.0.1:1/nowhere")
     discover = dag.get_task("discover_submissions")
     assert discover.retries == 2  # the scheduler retries what may pass next time
     with pytest.raises(AirflowFailException, match="holds none of council/, police/, aggregate/"):

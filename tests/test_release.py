@@ -86,7 +86,6 @@ def test_the_report_and_the_marts_say_a_return_was_released(
     reports.write_all(warehouse_url, out, with_data_docs=False)
     page = next(out.glob(f"*/{sid}/index.html")).read_text()
     assert "Loaded with its failures (" in page and "because: historic year" in page
-    dbt_build(warehouse_url, tmp_path, monkeypatch, "build", "--exclude-resource-type",
-              "unit_test")
+    dbt_build(warehouse_url, tmp_path, monkeypatch, "run", "--select", "+fct_missing_incidents")
     assert query(warehouse_url, "select from_released_return, count(*) "
                                 "from marts.fct_missing_incidents group by 1") == [(True, 3)]

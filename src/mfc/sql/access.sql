@@ -56,7 +56,8 @@ grant select (submission_id, run_id, check_id, table_name, stage, severity, resu
 -- Analysts: the marts and published tables (dbt grants each table), the audit trail, and what
 -- each check found, but not the failing rows' values (they hold dates of birth as delivered).
 grant usage on schema marts, reference, published, audit, dq to mfc_analyst;
-grant select on audit.submissions, audit.submission_files, audit.mart_builds to mfc_analyst;
+grant select on audit.submissions, audit.submission_files, audit.mart_builds, audit.releases
+    to mfc_analyst;
 grant select (submission_id, run_id, check_id, table_name, stage, severity, result,
               unexpected_count, checked_count, message, checked_at)
     on dq.check_results to mfc_analyst;

@@ -89,26 +89,28 @@ def reported(server_url, tmp_path_factory):
     """The files above gated in order (council, press, DfE, then the council again), and the
     reported marts built by dbt."""
     url = create_database(server_url)
-    warehouse.ensure_schema(url)
-    root = tmp_path_factory.mktemp("landing")
-    outcomes = {}
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("MFC_WAREHOUSE_URL", url)
-        patch.setenv("MFC_ARCHIVE_DIR", str(tmp_path_factory.mktemp("archive")))
-        for source, rows, name in [("foi-hartlepool", COUNCIL, "answer.csv"),
-                                   ("press-2024", PRESS, "answer.csv"),
-                                   ("dfe", GOVERNMENT, "answer.csv"),
-                                   ("foi-hartlepool", COUNCIL_AGAIN, "correction.csv")]:
-            deliver(root, source, rows, name)
-            landing.register_all(url, root)
-            [outcome] = gate_waiting(url, AGGREGATE, "test-run")
-            outcomes[(source, name)] = outcome.submission_id
-        # The reported marts and what they read; dbt's own tests of them run in the DAG tests.
-        dbt_build(url, tmp_path_factory.mktemp("dbt"), patch, "build", "--select",
-                  "+agg_reported_vs_measured", "+agg_reported_by_year",
-                  "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
-        yield url, outcomes
-    drop_database(server_url, url)
+    try:
+        warehouse.ensure_schema(url)
+        root = tmp_path_factory.mktemp("landing")
+        outcomes = {}
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("MFC_WAREHOUSE_URL", url)
+            patch.setenv("MFC_ARCHIVE_DIR", str(tmp_path_factory.mktemp("archive")))
+            for source, rows, name in [("foi-hartlepool", COUNCIL, "answer.csv"),
+                                       ("press-2024", PRESS, "answer.csv"),
+                                       ("dfe", GOVERNMENT, "answer.csv"),
+                                       ("foi-hartlepool", COUNCIL_AGAIN, "correction.csv")]:
+                deliver(root, source, rows, name)
+                landing.register_all(url, root)
+                [outcome] = gate_waiting(url, AGGREGATE, "test-run")
+                outcomes[(source, name)] = outcome.submission_id
+            # The reported marts and what they read; dbt's own tests of them run in the DAG tests.
+            dbt_build(url, tmp_path_factory.mktemp("dbt"), patch, "build", "--select",
+                      "+agg_reported_vs_measured", "+agg_reported_by_year",
+                      "--exclude-resource-type", "test", "--exclude-resource-type", "unit_test")
+            yield url, outcomes
+    finally:
+        drop_database(server_url, url)
 
 
 def warnings(url: str, submission_id: int) -> dict[str, list[dict]]:

@@ -1,5 +1,5 @@
 """`mfc`: the warehouse's command line (demo, run, report, docs, publish, synth, evaluate,
-dq-eval, stop)."""
+dq-eval, release, db, stop)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,13 @@ from mfc import config
 
 def _run(args: argparse.Namespace) -> int:
     from mfc import landing as landing_folder
-    from mfc import warehouse
+    from mfc import schema, warehouse
 
     landing = Path(args.landing)
     landing_folder.check_folder(landing)  # a ConfigurationError is one line (main)
     url = config.require_warehouse_url()
     warehouse.check_reachable(url)
+    schema.require_current(url, create=True)  # a new warehouse is made; an old one refused
     warehouse.check_key(url)
     with warehouse.run_lock(url):
         return _run_locked(args, landing, url)
@@ -193,6 +194,28 @@ def _dq_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _db(args: argparse.Namespace) -> int:
+    from mfc import schema, warehouse
+
+    if args.action == "history":
+        for revision, description in schema.history():
+            print(f"{revision}  {description}")
+        return 0
+    url = config.require_warehouse_url()
+    warehouse.check_reachable(url)
+    before = schema.version(url)
+    if args.action == "upgrade":
+        if before.is_current:
+            print(f"The warehouse at {warehouse.where(url)} is already at {before.head}.")
+            return 0
+        after = schema.upgrade(url)
+        print(f"Upgraded the warehouse at {warehouse.where(url)} from "
+              f"{before.current or 'empty'} to {after.current}.")
+        return 0
+    print(f"The warehouse at {warehouse.where(url)}: schema version {before.describe()}")
+    return 0 if before.is_current else 1
+
+
 def _stop(args: argparse.Namespace) -> int:
     from mfc import warehouse
 
@@ -290,6 +313,14 @@ def main(argv: list[str] | None = None) -> int:
     release.add_argument("--reason", required=True,
                          help="why it is released (kept in audit.releases with who and when)")
     release.set_defaults(handler=_release)
+
+    db = commands.add_parser(
+        "db", help="the warehouse's schema version (MFC_WAREHOUSE_URL): upgrade it to this "
+        "release's, show where it stands, or list the revisions")
+    db.add_argument("action", choices=["upgrade", "current", "history"],
+                    help="upgrade: apply this release's migrations; current: exit 0 only when "
+                    "the warehouse is at this release's version; history: list the revisions")
+    db.set_defaults(handler=_db)
 
     stop = commands.add_parser("stop", help="stop the embedded PostgreSQL that `mfc demo` started")
     stop.set_defaults(handler=_stop)

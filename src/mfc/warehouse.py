@@ -8,14 +8,13 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
-from importlib import resources
 from pathlib import Path
 
 import psycopg
 import psycopg.sql
 from psycopg.conninfo import conninfo_to_dict
 
-from mfc import access, config
+from mfc import access, config, schema
 
 
 def connect(url: str | None = None, **kwargs) -> psycopg.Connection:
@@ -72,13 +71,14 @@ def require_marts(url: str) -> None:
 
 
 def ensure_schema(url: str | None = None) -> None:
-    """Create the audit, landing, raw and dq tables if absent (safe to run every time)."""
-    ddl = resources.files("mfc").joinpath("sql/warehouse.sql").read_text()
+    """Go on only at this release's schema version (an empty database is brought to it: a new
+    warehouse), then refresh the code lists, roles and grants (safe to run every time)."""
+    url = url or config.require_warehouse_url()
+    schema.require_current(url, create=True)
     with connect(url, autocommit=True) as conn:
-        # Serialise concurrent first runs: CREATE ... IF NOT EXISTS is not race-free.
+        # Serialise concurrent runs: roles and grants are server-wide and not race-free.
         conn.execute("select pg_advisory_lock(hashtext('mfc.ensure_schema'))")
         try:
-            conn.execute(ddl)
             _refresh_code_lists(conn)
             access.ensure_roles(conn)
             access.apply_grants(conn)

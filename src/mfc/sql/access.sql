@@ -1,4 +1,4 @@
--- Who reads what (docs/security.md). Applied by mfc.access after warehouse.sql on every run, so
+-- Who reads what (docs/security.md). Applied by mfc.access after the schema migrations (mfc.schema) on every run, so
 -- it is safe to run again; the group roles themselves (cluster-wide) are made in Python first.
 --
 --   mfc_loader       landing, raw, audit, dq: everything as delivered (the pipeline)

@@ -1,5 +1,7 @@
 -- The warehouse's own tables outside dbt: audit trail, landing (text as delivered), raw (typed,
--- pseudonymised, append-only) and data-quality results. Idempotent: applied at the start of every run.
+-- pseudonymised, append-only) and data-quality results, as the last release before versioned
+-- migrations made them. Idempotent (create ... if not exists), so it upgrades a warehouse made
+-- by that release as well as an empty database. Never edit it: a change is a new revision.
 
 create schema if not exists audit;
 create schema if not exists landing;

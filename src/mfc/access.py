@@ -81,3 +81,18 @@ def ensure_roles(conn: psycopg.Connection) -> None:
 def apply_grants(conn: psycopg.Connection) -> None:
     """Grant each role what it reads, and the row-level security of authorities."""
     conn.execute(resources.files("mfc").joinpath("sql/access.sql").read_text())
+    grant_on_marts_schema(conn, "marts")
+
+
+# Who may use a schema of marts: the published one, and each night's build before it replaces
+# it (mfc.mart_builds), so that the swap changes nobody's access. dbt grants each table.
+_MARTS_SCHEMA_GRANTS = (
+    "revoke all on schema {schema} from public",
+    "grant usage on schema {schema} to mfc_loader, mfc_analyst, mfc_authority",
+    "grant usage, create on schema {schema} to mfc_transformer",
+)
+
+
+def grant_on_marts_schema(conn: psycopg.Connection, schema: str) -> None:
+    for statement in _MARTS_SCHEMA_GRANTS:
+        conn.execute(sql.SQL(statement).format(schema=sql.Identifier(schema)))

@@ -275,14 +275,15 @@ def _store_failing_rows(conn: psycopg.Connection, submission_id: int, run_id: st
             for line, found in kept]
 
 
-def validate_marts(url: str, checks: tuple[Check, ...]) -> list[CheckResult]:
-    """Validate whole mart tables (schema marts) with the checks that name them."""
+def validate_marts(url: str, checks: tuple[Check, ...], schema: str = "marts") -> list[CheckResult]:
+    """Validate whole mart tables (in `schema`: marts, or a build not yet published) with the
+    checks that name them."""
 
     with _warehouse(url) as (gx, context, source):
         results = []
         for table in dict.fromkeys(c.table for c in checks):
             table_checks = [c for c in checks if c.table == table]
-            asset = source.add_table_asset(table, table_name=table, schema_name="marts")
+            asset = source.add_table_asset(table, table_name=table, schema_name=schema)
             suite = context.suites.add(gx.ExpectationSuite(f"marts_{table}"))
             for check in table_checks:
                 suite.add_expectation(check.expectation())
@@ -293,5 +294,5 @@ def validate_marts(url: str, checks: tuple[Check, ...]) -> list[CheckResult]:
             run = validation.run(result_format={"result_format": "SUMMARY"})
             by_id = {r.expectation_config.meta["check_id"]: r for r in run.results}
             for check in table_checks:
-                results.append(_from_gx(check, f"marts.{table}", None, by_id[check.check_id]))
+                results.append(_from_gx(check, f"{schema}.{table}", None, by_id[check.check_id]))
         return results

@@ -9,14 +9,15 @@
 --   mfc_authority    each returning authority's login: its own submissions, results, failing
 --                    rows (identifiers withheld) and its own children's rows in the marts
 
--- dbt's schemas exist before dbt runs, so their grants are made here once.
+-- dbt's schemas exist before dbt runs, so their grants are made here once. The marts' schema is
+-- granted by mfc.access.grant_on_marts_schema, which grants each night's build the same.
 create schema if not exists staging;
 create schema if not exists intermediate;
 create schema if not exists marts;
 create schema if not exists reference;
 create schema if not exists published;
 
-revoke all on schema landing, raw, audit, dq, staging, intermediate, marts, reference, published
+revoke all on schema landing, raw, audit, dq, staging, intermediate, reference, published
     from public;
 
 -- The loader: all of what arrives and what the gate decides.
@@ -24,7 +25,7 @@ grant usage on schema landing, raw, audit, dq to mfc_loader;
 grant select, insert, update, delete, truncate
     on all tables in schema landing, raw, audit, dq to mfc_loader;
 grant usage, select on all sequences in schema audit to mfc_loader;
-grant usage on schema marts, reference to mfc_loader;  -- the reports and the mart gate
+grant usage on schema reference to mfc_loader;  -- the reports and the mart gate
 
 -- The transformer: dbt's sources, never a full date of birth nor a failing row's values.
 do $$
@@ -47,7 +48,7 @@ begin
 end $$;
 grant usage on schema raw, audit, dq to mfc_transformer;
 grant select on all tables in schema audit to mfc_transformer;
-grant usage, create on schema staging, intermediate, marts, reference, published
+grant usage, create on schema staging, intermediate, reference, published
     to mfc_transformer;
 grant select (submission_id, run_id, check_id, table_name, stage, severity, result,
               unexpected_count, checked_count, message, checked_at)
@@ -55,7 +56,7 @@ grant select (submission_id, run_id, check_id, table_name, stage, severity, resu
 
 -- Analysts: the marts and published tables (dbt grants each table), the audit trail, and what
 -- each check found, but not the failing rows' values (they hold dates of birth as delivered).
-grant usage on schema marts, reference, published, audit, dq to mfc_analyst;
+grant usage on schema reference, published, audit, dq to mfc_analyst;
 grant select on audit.submissions, audit.submission_files, audit.mart_builds, audit.releases
     to mfc_analyst;
 grant select (submission_id, run_id, check_id, table_name, stage, severity, result,
@@ -69,7 +70,7 @@ grant usage on schema published to mfc_publisher;
 grant select on all tables in schema published to mfc_publisher;
 
 -- Authorities: their own rows, through row-level security keyed on the login's authority.
-grant usage on schema audit, dq, marts, reference to mfc_authority;
+grant usage on schema audit, dq, reference to mfc_authority;
 grant select on audit.authority_logins to mfc_authority;
 grant select on audit.submissions to mfc_authority;
 grant select (submission_id, run_id, check_id, table_name, stage, severity, result,

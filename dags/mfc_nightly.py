@@ -6,20 +6,14 @@ Wiring only: each task calls into src/mfc (mfc.nightly) or dbt/ (through Cosmos)
 
 from __future__ import annotations
 
-import os
-
 import pendulum
 from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowFailException
 from cosmos import DbtTaskGroup
 
 from mfc import config, nightly
-from mfc.alerts import WebhookNotifier
+from mfc.alerts import AlertNotifier, DeadlineNotifier
 from mfc.kinds import KINDS
-
-# dbt reads the warehouse from MFC_DBT_* variables derived from MFC_WAREHOUSE_URL; set them in
-# every process that parses this file (scheduler, dag-processor and each task's worker).
-config.export_dbt_env()
 
 
 @dag(
@@ -35,10 +29,11 @@ config.export_dbt_env()
                   "retry_delay": pendulum.duration(minutes=5),
                   "retry_exponential_backoff": True,
                   "execution_timeout": pendulum.duration(hours=2),
-                  "on_failure_callback": [WebhookNotifier()]},
+                  "on_failure_callback": [AlertNotifier()]},
     dagrun_timeout=pendulum.duration(hours=6),
-    params={"landing_dir": Param(os.environ.get("MFC_LANDING_DIR", "/data/landing"),
-                                 type="string",
+    # The run as a whole: a run stopped at its deadline tells the operator too.
+    on_failure_callback=[DeadlineNotifier()],
+    params={"landing_dir": Param(str(config.landing_dir()), type="string",
                                  description="Folder councils and forces deliver into"),
             "full_refresh": Param(False, type="boolean",
                                   description="Rebuild every dbt model whole, not only what the "
@@ -80,12 +75,22 @@ def mfc_nightly():
     def marts_need_building(decided: dict[str, int], params: dict | None = None) -> bool:
         return nightly.marts_need_building(decided, params["full_refresh"])
 
+    # dbt builds the marts aside; analysts read the last published build until the new one
+    # has passed its gate and replaced it in one transaction.
+    @task
+    def start_marts_build() -> None:
+        nightly.start_marts_build()
+
     @task(retries=0)
-    def gate_marts(run_id: str | None = None, params: dict | None = None) -> list[str]:
+    def gate_marts() -> list[str]:
         try:
-            return nightly.gate_marts(run_id, params["full_refresh"])
+            return nightly.gate_marts()
         except nightly.MartGateFailed as failed:
             raise AirflowFailException(str(failed)) from failed  # retrying cannot fix data
+
+    @task
+    def publish_marts(run_id: str | None = None, params: dict | None = None) -> None:
+        nightly.publish_marts(run_id, params["full_refresh"])
 
     discovered = discover_submissions()
     gates = {}
@@ -103,7 +108,8 @@ def mfc_nightly():
             gates[before] >> gates[kind.source]
     transform = DbtTaskGroup(group_id="dbt", **nightly.cosmos_configs())
     summary = summarise_gates(*gates.values())
-    marts_need_building(summary) >> transform >> gate_marts()
+    (marts_need_building(summary) >> start_marts_build() >> transform >> gate_marts()
+     >> publish_marts())
     summary >> write_reports()
 
 

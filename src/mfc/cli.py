@@ -15,14 +15,27 @@ def _run(args: argparse.Namespace) -> int:
     from mfc import landing as landing_folder
     from mfc import schema, warehouse
 
-    landing = Path(args.landing)
+    landing = Path(args.landing) if args.landing else config.landing_dir()
     landing_folder.check_folder(landing)  # a ConfigurationError is one line (main)
     url = config.require_warehouse_url()
     warehouse.check_reachable(url)
     schema.require_current(url, create=True)  # a new warehouse is made; an old one refused
     warehouse.check_key(url)
+    if args.airflow or (not args.one_off and _local_airflow_running()):
+        # The local Airflow's runs queue one at a time (max_active_runs), and show in its UI.
+        return _run_on_airflow(args, landing, url)
     with warehouse.run_lock(url):
         return _run_locked(args, landing, url)
+
+
+def _local_airflow_running() -> bool:
+    from mfc import local_airflow
+
+    if set(local_airflow.running()) != set(local_airflow.PROCESSES):
+        return False
+    print("The local Airflow is running (mfc airflow start): the run goes there and shows in "
+          "its UI (--one-off runs it here instead).")
+    return True
 
 
 def _run_locked(args: argparse.Namespace, landing: Path, url: str) -> int:
@@ -41,6 +54,43 @@ def _run_locked(args: argparse.Namespace, landing: Path, url: str) -> int:
         failed = sorted({t.task_id for t in result.tasks if t.state == "failed"})
         print(f"Failed: {', '.join(failed) or 'see the log'}. Task logs: {log}", file=sys.stderr)
     return 0 if result.state == "success" else 1
+
+
+def _run_on_airflow(args: argparse.Namespace, landing: Path, url: str) -> int:
+    from mfc import local_airflow, progress
+
+    console = progress.console_for(sys.stdout, args.quiet)
+    try:
+        run = local_airflow.trigger(landing, args.full_refresh,
+                                    say=(lambda _: None) if args.quiet else print)
+    except (local_airflow.AirflowFailed, local_airflow.ApiError) as failed:
+        print(f"mfc run: the local Airflow: {failed}", file=sys.stderr)
+        return 1
+    if run.state == "success":
+        started = min((t.start for t in run.tasks if t.start), default=None)
+        progress.summary(url, started, progress.stage_seconds(run.tasks), run.dbt_nodes, console)
+    print(f"mfc_nightly finished: {run.state}")
+    if run.state != "success":
+        failed = sorted({t.task_id for t in run.tasks if t.state == "failed"})
+        print(f"Failed: {', '.join(failed) or 'see the run'}. Its task logs: {run.url}",
+              file=sys.stderr)
+    return 0 if run.state == "success" else 1
+
+
+def _airflow(args: argparse.Namespace) -> int:
+    from mfc import local_airflow
+
+    if args.action == "start":
+        try:
+            local_airflow.start()
+        except local_airflow.AirflowFailed as failed:
+            print(f"mfc airflow: {failed}", file=sys.stderr)
+            return 1
+        return 0
+    if args.action == "stop":
+        local_airflow.stop()
+        return 0
+    return 0 if local_airflow.status() else 1
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -242,7 +292,15 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser(
         "run", help="run the nightly pipeline once over a landing folder (MFC_WAREHOUSE_URL)"
     )
-    run.add_argument("--landing", required=True, help="landing folder (see docs/returns/)")
+    run.add_argument("--landing", help="landing folder (see docs/returns/; default: "
+                                       "landing_dir of the config file, MFC_LANDING_DIR)")
+    where = run.add_mutually_exclusive_group()
+    where.add_argument("--airflow", action="store_true",
+                       help="trigger the run on the local Airflow (`mfc airflow start`) and "
+                            "follow it there (the default while that Airflow is running)")
+    where.add_argument("--one-off", action="store_true",
+                       help="run it here with dag.test() even while the local Airflow is "
+                            "running (the run is then not in its UI)")
     run.add_argument("--full-refresh", action="store_true",
                      help="rebuild every dbt model whole, not only what new submissions changed")
     run.add_argument("--quiet", action="store_true",
@@ -325,14 +383,20 @@ def main(argv: list[str] | None = None) -> int:
     stop = commands.add_parser("stop", help="stop the embedded PostgreSQL that `mfc demo` started")
     stop.set_defaults(handler=_stop)
 
+    airflow = commands.add_parser(
+        "airflow", help="a local Airflow (scheduler, dag-processor, triggerer, API server and "
+        "UI on localhost:8080) running the nightly DAG: start, stop or status")
+    airflow.add_argument("action", choices=("start", "stop", "status"))
+    airflow.set_defaults(handler=_airflow)
+
     args = parser.parse_args(argv)
     # Keep third-party chatter (GX progress bars, platform warnings) off the user's terminal.
     os.environ.setdefault("TQDM_DISABLE", "1")
     os.environ.setdefault("PYTHONWARNINGS", "ignore")
-    config.state_dir().mkdir(parents=True, exist_ok=True)
     import psycopg
 
     try:
+        config.state_dir().mkdir(parents=True, exist_ok=True)  # a bad config file: one line
         return args.handler(args)
     except config.ConfigurationError as error:
         # Something the user set (or did not): one line, no traceback.

@@ -1,10 +1,19 @@
-"""Configuration from the environment: one place that knows every MFC_* variable."""
+"""Configuration: one place that knows every setting.
+
+Each setting is an MFC_* environment variable, else a key of the config file (TOML: MFC_CONFIG,
+else ./mfc.toml; infra/mfc.example.toml shows every key), else its default. An environment
+variable always wins, so one run can override the file.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 # src/mfc/config.py -> the checkout root, where dags/, dbt/ and expectations/ live.
 _CHECKOUT_ROOT = Path(__file__).resolve().parents[2]
@@ -17,14 +26,152 @@ class ConfigurationError(RuntimeError):
     """A setting is missing or wrong: the user can fix it; retrying cannot."""
 
 
+CONFIG_ENV = "MFC_CONFIG"
+DEFAULT_CONFIG_NAME = "mfc.toml"
+# The config file's keys ([section] key), each with the environment variable that overrides it.
+FILE_KEYS = {
+    "warehouse_url": "MFC_WAREHOUSE_URL",
+    "landing_dir": "MFC_LANDING_DIR",
+    "state_dir": "MFC_STATE_DIR",
+    "alert_webhook": "MFC_ALERT_WEBHOOK",
+    "smtp.host": "MFC_SMTP_HOST",
+    "smtp.port": "MFC_SMTP_PORT",
+    "smtp.from": "MFC_SMTP_FROM",
+    "smtp.to": "MFC_SMTP_TO",
+    "airflow.port": "MFC_AIRFLOW_PORT",
+    "airflow.parallelism": "MFC_AIRFLOW_PARALLELISM",
+    "airflow.database": "MFC_AIRFLOW_DATABASE",
+}
+_PATH_KEYS = {"landing_dir", "state_dir"}  # relative to the file's folder
+
+
+def config_file() -> Path | None:
+    """The config file in use: MFC_CONFIG (which must exist), else ./mfc.toml if there."""
+    named = os.environ.get(CONFIG_ENV, "").strip()
+    if named:
+        path = Path(named).expanduser().resolve()
+        if not path.is_file():
+            raise ConfigurationError(f"{CONFIG_ENV}={named}: no such file")
+        return path
+    here = Path.cwd() / DEFAULT_CONFIG_NAME
+    return here.resolve() if here.is_file() else None
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in table.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+@lru_cache(maxsize=8)
+def _read_file(path: Path, _mtime_ns: int, _size: int) -> dict[str, Any]:
+    """The file's settings by dotted key; read again only when the file changes."""
+    try:
+        settings = _flatten(tomllib.loads(path.read_text(encoding="utf-8")))
+    except tomllib.TOMLDecodeError as wrong:
+        raise ConfigurationError(f"{path} is not valid TOML: {wrong}") from None
+    unknown = sorted(set(settings) - set(FILE_KEYS))
+    if unknown:
+        raise ConfigurationError(f"{path}: unknown setting(s) {', '.join(unknown)} (known: "
+                                 f"{', '.join(FILE_KEYS)})")
+    for key in _PATH_KEYS & set(settings):
+        settings[key] = str((path.parent / Path(str(settings[key])).expanduser()).resolve())
+    return settings
+
+
+def setting(key: str) -> str | None:
+    """A setting by its config-file key (e.g. "smtp.host"): its environment variable if set,
+    else the file's value, else None. Lists (smtp.to) come back comma-separated."""
+    value = os.environ.get(FILE_KEYS[key], "").strip()
+    if value:
+        return value
+    path = config_file()
+    if path is None:
+        return None
+    stat = path.stat()
+    found = _read_file(path, stat.st_mtime_ns, stat.st_size).get(key)
+    if isinstance(found, list):
+        found = ",".join(str(v) for v in found)
+    return str(found) if found not in (None, "") else None
+
+
 def _path_from_env(name: str, default: Path) -> Path:
     value = os.environ.get(name)
     return Path(value).expanduser().resolve() if value else default
 
 
 def state_dir() -> Path:
-    """Local state: embedded PostgreSQL, Airflow's SQLite metadata, archive of delivered files."""
-    return _path_from_env("MFC_STATE_DIR", Path.cwd() / ".mfc")
+    """Local state: embedded PostgreSQL, Airflow's metadata and logs, archive of delivered
+    files."""
+    value = setting("state_dir")
+    return Path(value).expanduser().resolve() if value else Path.cwd() / ".mfc"
+
+
+def landing_dir() -> Path:
+    """The landing folder the scheduled run reads (a one-off run names its own)."""
+    return Path(setting("landing_dir") or "/data/landing").expanduser().resolve()
+
+
+def alert_webhook() -> str | None:
+    """Where a failed task posts its alert (mfc.alerts), if anywhere."""
+    return setting("alert_webhook")
+
+
+@dataclass(frozen=True)
+class Smtp:
+    """A mail server to send alerts through, as well as or instead of the webhook."""
+    host: str
+    port: int
+    sender: str
+    recipients: tuple[str, ...]
+
+
+def smtp() -> Smtp | None:
+    """The [smtp] settings, or None when no host is set."""
+    host = setting("smtp.host")
+    if not host:
+        return None
+    recipients = tuple(r.strip() for r in (setting("smtp.to") or "").split(",") if r.strip())
+    sender = setting("smtp.from")
+    if not recipients or not sender:
+        raise ConfigurationError("smtp.host is set but not smtp.from and smtp.to "
+                                 "(MFC_SMTP_FROM, MFC_SMTP_TO): alerts need both")
+    return Smtp(host, _int_setting("smtp.port", 25, minimum=1), sender, recipients)
+
+
+def _int_setting(key: str, default: int, minimum: int = 0) -> int:
+    value = setting(key)
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigurationError(f"{key} ({FILE_KEYS[key]}) = {value!r} is not a whole "
+                                 "number") from None
+    if number < minimum:
+        raise ConfigurationError(f"{key} ({FILE_KEYS[key]}) = {value!r} must be at least "
+                                 f"{minimum}")
+    return number
+
+
+def airflow_port() -> int:
+    """The local Airflow's UI and API port (mfc airflow)."""
+    return _int_setting("airflow.port", 8080, minimum=1)
+
+
+def airflow_parallelism() -> int:
+    """Task instances the local Airflow runs at once: one per core (at least two), unless
+    set. More than the cores makes every task slower, dbt's most of all."""
+    return _int_setting("airflow.parallelism", max(2, os.cpu_count() or 1), minimum=1)
+
+
+def airflow_database() -> str:
+    """The local Airflow's metadata database, on the warehouse's server."""
+    return setting("airflow.database") or "mfc_airflow"
 
 
 def dbt_project_dir() -> Path:
@@ -77,15 +224,16 @@ def authorities_seed() -> Path:
 
 def warehouse_url() -> str | None:
     """The warehouse PostgreSQL, e.g. postgresql://user:pw@host:5432/mfc; None: not configured."""
-    return os.environ.get("MFC_WAREHOUSE_URL") or None
+    return setting("warehouse_url")
 
 
 def require_warehouse_url() -> str:
     url = warehouse_url()
     if not url:
         raise ConfigurationError(
-            "MFC_WAREHOUSE_URL is not set: point it at the warehouse PostgreSQL, "
-            "e.g. postgresql://postgres@127.0.0.1:5432/mfc (`mfc demo` starts an embedded one)."
+            "MFC_WAREHOUSE_URL is not set (nor warehouse_url in the config file): point it at "
+            "the warehouse PostgreSQL, e.g. postgresql://postgres@127.0.0.1:5432/mfc "
+            "(`mfc demo` starts an embedded one)."
         )
     return url
 
@@ -161,6 +309,25 @@ def dbt_target(url: str) -> DbtTarget:
         password=str(parts.get("password") or "unused"),
         dbname=str(parts.get("dbname") or "postgres"),
     )
+
+
+# The Airflow connection dbt runs through (Cosmos maps it to a dbt profile: nightly.py).
+# infra/compose.yaml sets it as AIRFLOW_CONN_WAREHOUSE; `mfc airflow` and `mfc run` set it
+# from warehouse_url.
+WAREHOUSE_CONN_ID = "warehouse"
+WAREHOUSE_CONN_ENV = f"AIRFLOW_CONN_{WAREHOUSE_CONN_ID.upper()}"
+
+
+def airflow_connection(url: str) -> str:
+    """The warehouse as an Airflow connection in JSON, for WAREHOUSE_CONN_ENV. JSON, not a URI:
+    a Unix-socket host (?host=/dir, the embedded server's) stays a plain path."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    target = dbt_target(url)
+    extra = {k: str(v) for k, v in conninfo_to_dict(url).items() if k == "sslmode"}
+    return json.dumps({"conn_type": "postgres", "host": target.host, "port": target.port,
+                       "login": target.user, "password": target.password,
+                       "schema": target.dbname, "extra": extra})
 
 
 def export_dbt_env() -> None:

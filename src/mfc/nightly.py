@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import subprocess
@@ -13,13 +14,15 @@ from typing import Any
 
 import psycopg
 
-from mfc import config, landing, pipeline, warehouse
+from mfc import config, landing, mart_builds, pipeline, warehouse
 from mfc.kinds import KINDS, kind
 
 log = logging.getLogger(__name__)
 
 CONNECTIONS_PER_GATE = 2  # a gate task's psycopg connection and GX's (unpooled)
-DBT_THREADS = 2           # dbt/profiles.yml
+DBT_THREADS = 2           # the dbt profile's (cosmos_configs; dbt/profiles.yml too)
+# The nightly build of the marts goes aside, to be gated and then published (mfc.mart_builds).
+DBT_VARS = {"marts_schema": mart_builds.BUILD}
 
 
 class MartGateFailed(RuntimeError):
@@ -141,21 +144,32 @@ def marts_need_building(decided: dict[str, int], full_refresh: bool = False) -> 
     return built is None
 
 
-def gate_marts(run_id: str | None = None, full_refresh: bool = False) -> list[str]:
-    """Validate the marts with GX; raise MartGateFailed naming every failed check."""
+def start_marts_build() -> None:
+    """dbt builds the marts aside (mart_builds.BUILD); analysts read yesterday's meanwhile."""
+    mart_builds.start(config.require_warehouse_url())
+
+
+def gate_marts() -> list[str]:
+    """Validate the new build of the marts with GX; raise MartGateFailed naming every failed
+    check (the build is then left aside, unpublished, for the operator to look at)."""
     from expectations import marts
     from mfc import gates
 
     url = config.require_warehouse_url()
-    results = gates.validate_marts(url, marts.CHECKS)
+    results = gates.validate_marts(url, marts.checks(mart_builds.BUILD), mart_builds.BUILD)
     failures = [gates.describe(r) for r in results if r.failed]
     if failures:
-        raise MartGateFailed("mart checks failed:\n" + "\n".join(failures))
-    with psycopg.connect(url) as conn:
-        conn.execute("insert into audit.mart_builds (run_id, project_fingerprint, full_refresh) "
-                     "values (%s, %s, %s)", (run_id or "manual", project_fingerprint(),
-                                             bool(full_refresh)))
+        raise MartGateFailed(
+            f"mart checks failed on the new build, left unpublished in schema "
+            f"{mart_builds.BUILD} (analysts still read the last good marts):\n"
+            + "\n".join(failures))
     return [r.check.check_id for r in results]
+
+
+def publish_marts(run_id: str | None = None, full_refresh: bool = False) -> None:
+    """The gated build replaces the marts analysts read, in one transaction."""
+    mart_builds.publish(config.require_warehouse_url(), run_id or "manual", project_fingerprint(),
+                        bool(full_refresh))
 
 
 def _dbt() -> str:
@@ -172,11 +186,15 @@ def dbt_manifest() -> Path:
     newest = max(p.stat().st_mtime for p in _project_files())
     if manifest.is_file() and manifest.stat().st_mtime >= newest:
         return manifest
-    config.export_dbt_env()  # profiles.yml reads the MFC_DBT_* variables
+    # profiles.yml reads MFC_DBT_* (parsing connects to nothing: the defaults do when no
+    # warehouse is set); given to dbt alone, not exported into the process parsing the DAG.
+    url = config.warehouse_url()
     parsed = subprocess.run(
         [_dbt(), "parse", "--quiet", "--project-dir", str(project), "--profiles-dir",
-         str(project), "--target-path", str(target), "--log-path", str(target / "logs")],
-        capture_output=True, text=True)
+         str(project), "--target-path", str(target), "--log-path", str(target / "logs"),
+         "--vars", json.dumps(DBT_VARS)],
+        capture_output=True, text=True,
+        env={**os.environ, **(config.dbt_target(url).as_env() if url else {})})
     if parsed.returncode != 0:
         raise RuntimeError(f"dbt parse failed:\n{parsed.stdout}\n{parsed.stderr}")
     return manifest
@@ -186,15 +204,21 @@ def cosmos_configs() -> dict[str, Any]:
     """Arguments for Cosmos' DbtTaskGroup: the dbt project, its profile and how to run dbt."""
     from cosmos import ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
     from cosmos.constants import InvocationMode, LoadMode, TestBehavior
+    from cosmos.profiles import PostgresUserPasswordProfileMapping
 
     project_dir = config.dbt_project_dir()
     dbt = _dbt()
     return {
         "project_config": ProjectConfig(dbt_project_path=project_dir, install_dbt_deps=False,
                                         manifest_path=dbt_manifest()),
+        # The warehouse is an Airflow connection (config.WAREHOUSE_CONN_ID), read when a dbt
+        # task runs, never at parse time: `mfc airflow` and `mfc run` define it from
+        # warehouse_url, a deployment as it likes (infra/compose.yaml: an environment variable).
         "profile_config": ProfileConfig(
             profile_name="mfc", target_name="warehouse",
-            profiles_yml_filepath=project_dir / "profiles.yml",
+            profile_mapping=PostgresUserPasswordProfileMapping(
+                conn_id=config.WAREHOUSE_CONN_ID,
+                profile_args={"schema": "analytics", "threads": DBT_THREADS}),
         ),
         "execution_config": ExecutionConfig(
             invocation_mode=InvocationMode.DBT_RUNNER, dbt_executable_path=dbt
@@ -210,5 +234,8 @@ def cosmos_configs() -> dict[str, Any]:
             emit_datasets=False,
         ),
         # The incremental models rebuild whole when the run asks (mfc run --full-refresh).
-        "operator_args": {"install_deps": False, "full_refresh": "{{ params.full_refresh }}"},
+        # No JSON artifacts per node: nothing reads them, and writing the whole project's
+        # manifest.json was most of each dbt task's own time.
+        "operator_args": {"install_deps": False, "full_refresh": "{{ params.full_refresh }}",
+                          "vars": DBT_VARS, "dbt_cmd_flags": ["--no-write-json"]},
     }

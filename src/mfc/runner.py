@@ -1,8 +1,9 @@
-"""Run the nightly DAG once, as the scheduler would, with dag.test() and a local Airflow.
+"""Run the nightly DAG once, as the scheduler would, with dag.test() in this process.
 
-Airflow's own metadata lives in SQLite under the state folder; the warehouse is wherever
-MFC_WAREHOUSE_URL points. Airflow reads its settings at import, so everything here happens
-before the first `import airflow`.
+Airflow's own metadata for these one-off runs lives in SQLite under the state folder (not in
+the UI of `mfc airflow`: `mfc run --airflow` runs there); the warehouse is wherever
+MFC_WAREHOUSE_URL (or the config file) points. Airflow reads its settings at import, so
+everything here happens before the first `import airflow`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from importlib import metadata
 from pathlib import Path
 from typing import IO
 
@@ -21,6 +23,8 @@ from mfc import config, progress
 from mfc.progress import TaskTiming
 
 DAG_ID = "mfc_nightly"
+ONE_OFF_RETRIES = 1
+ONE_OFF_RETRY_DELAY = timedelta(seconds=5)
 
 
 def airflow_environment(state: Path) -> dict[str, str]:
@@ -49,10 +53,15 @@ def prepare_airflow(state: Path | None = None) -> None:
     env = airflow_environment(state or config.state_dir())
     Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
     os.environ.update(env)
+    # Migrating takes seconds even when there is nothing to do: once per Airflow release.
+    migrated = Path(env["AIRFLOW_HOME"]) / f".migrated-{metadata.version('apache-airflow')}"
+    if migrated.exists() and (Path(env["AIRFLOW_HOME"]) / "airflow.db").exists():
+        return
     migrate = subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"],
                              capture_output=True, text=True)
     if migrate.returncode != 0:
         raise RuntimeError(f"airflow db migrate failed:\n{migrate.stdout}\n{migrate.stderr}")
+    migrated.touch()
 
 
 def load_dag():
@@ -115,16 +124,20 @@ def run_nightly(landing_dir: Path, log_path: Path | None = None, quiet: bool = T
     full_refresh, dbt rebuilds its incremental models whole.
     """
     url = config.require_warehouse_url()
-    config.export_dbt_env()
+    # dbt's connection, for dag.test() in this process: Cosmos maps it to dbt's profile.
+    os.environ[config.WAREHOUSE_CONN_ENV] = config.airflow_connection(url)
     conf = {"landing_dir": str(landing_dir.resolve()), "full_refresh": full_refresh}
     started = datetime.now(UTC)
     with output_to(log_path) if log_path else contextlib.nullcontext(sys.stdout) as terminal:
         prepare_airflow()
         dag = load_dag()
-        # A one-off run reports a failure at once; waiting out the scheduler's retries would
-        # only delay the same answer.
+        # A one-off run retries a task once, soon (a restarted server, a dropped connection),
+        # not after the scheduler's backoff; a setting to fix, or a failed mart gate, still
+        # fails at once (AirflowFailException, retries=0).
         for task in dag.tasks:
-            task.retries = 0
+            task.retries = min(task.retries, ONE_OFF_RETRIES)
+            task.retry_delay = ONE_OFF_RETRY_DELAY
+            task.retry_exponential_backoff = False
         with progress.Watch(url, progress.console_for(terminal, quiet or log_path is None)):
             run = dag.test(run_conf=conf)
         tasks = _timings(run)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -58,3 +59,60 @@ def warehouse_url(server_url, monkeypatch, tmp_path):
     warehouse.ensure_schema(url)
     yield url
     drop_database(server_url, url)
+
+
+@dataclass
+class NightlyDemo:
+    """One uninterrupted nightly run over the demo slice (mfc.demo_data)."""
+    url: str
+    env: dict[str, str]          # the settings it ran with
+    returns: list                # the slice's council returns and their truth
+    landing: Path
+    run: object                  # runner.RunResult
+    peak_connections: int
+    open_connections: int        # after the run: none may be left
+    marts: dict[str, list]       # the marts as the run left them (later tests change them)
+
+
+@pytest.fixture(scope="session")
+def nightly_demo(server_url, tmp_path_factory):
+    """Shared by the tests that need one whole run (the most expensive thing in the suite):
+    test_dag checks it and goes on to rerun and break it; test_kill compares its own final
+    marts, after a run killed at each stage, with the marts this run built."""
+    from helpers import marts_snapshot
+
+    from mfc import demo_data, runner
+    from mfc.warehouse import ConnectionWatch
+
+    folder = tmp_path_factory.mktemp("nightly-demo")
+    url = create_database(server_url)
+    env = {"MFC_WAREHOUSE_URL": url, "MFC_ARCHIVE_DIR": str(folder / "archive"),
+           "MFC_REPORTS_DIR": str(folder / "reports")}
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            for name, value in env.items():
+                patch.setenv(name, value)
+            returns = demo_data.write(folder / "demo")
+            landing = folder / "demo" / "landing"
+            with ConnectionWatch(server_url, url) as watch:
+                run = runner.run_nightly(landing, folder / "run1.log")
+                left_open = watch.now()
+        yield NightlyDemo(url, env, returns, landing, run, watch.peak, left_open,
+                          marts_snapshot(url))
+    finally:
+        drop_database(server_url, url)
+
+
+# Modules that share the session's nightly_demo run: one worker runs them all, once.
+_SHARING_NIGHTLY_DEMO = {"test_dag.py", "test_kill.py"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups off the items
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist (--dist loadgroup), send each module whole to one worker, so that its
+    module fixtures (a pipeline run, a dbt build) are made once; the modules that share a session
+    fixture go together."""
+    for item in items:
+        name = item.path.name
+        group = "nightly_demo" if name in _SHARING_NIGHTLY_DEMO else name
+        item.add_marker(pytest.mark.xdist_group(group))

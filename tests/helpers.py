@@ -223,3 +223,26 @@ def dbt_build(url: str, tmp_path: Path, monkeypatch, *args: str) -> None:
     ])
     failed = [r.node.name for r in result.result or [] if r.status not in ("pass", "success")]
     assert result.success, f"dbt {args[0]} failed: {failed or result.exception}"
+
+
+# What differs between two runs over the same files however they went: when things happened,
+# which run did them, and the ids the database handed out (a killed run uses some up).
+# Keys hashed from submission ids (incident_key, value_key, child_id) differ with them: the rows
+# they name are compared by everything else.
+_RUN_SPECIFIC = (r"(_at|_on_run|run_id|submission_id|submission_ids|_path|incident_key|value_key"
+                 r"|child_id)$")
+
+
+def marts_snapshot(url: str) -> dict[str, list]:
+    """Every mart's rows, in a stable order, without what is specific to one run."""
+    import re
+
+    columns = query(url, "select table_name, column_name from information_schema.columns "
+                         "where table_schema = 'marts' order by table_name, ordinal_position")
+    kept: dict[str, list[str]] = {}
+    for table, column in columns:
+        if not re.search(_RUN_SPECIFIC, column):
+            kept.setdefault(table, []).append(f'"{column}"')
+    return {table: query(url, f"select {', '.join(cols)} from marts.\"{table}\" as r "
+                              f"order by ({', '.join(cols)})::text")
+            for table, cols in kept.items()}

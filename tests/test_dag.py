@@ -6,9 +6,13 @@ exactly, the spoiled return must be quarantined, and a second run must change no
 
 from __future__ import annotations
 
+import email
+import email.message
+import email.policy
 import http.server
 import json
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -19,7 +23,6 @@ import pytest
 from helpers import query
 
 from mfc import config, demo_data, nightly, progress, runner
-from mfc.warehouse import ConnectionWatch
 
 DAG_FILE = config.dags_dir() / "mfc_nightly.py"
 
@@ -45,7 +48,7 @@ def test_dag_files_import_and_follow_policy(dag):
     for task in dag.tasks:
         assert task.owner == "mfc-data-engineering"
         assert task.execution_timeout.total_seconds() == 2 * 3600, task.task_id
-        assert [type(n).__name__ for n in task.on_failure_callback] == ["WebhookNotifier"]
+        assert [type(n).__name__ for n in task.on_failure_callback] == ["AlertNotifier"]
         expected = 0 if task.task_id == "gate_marts" else 2
         assert task.retries == expected, task.task_id
     # Cosmos rendered every dbt node as a task, seeds and models included.
@@ -67,20 +70,19 @@ def snapshot(url: str) -> dict[str, list]:
     tables = query(url, "select table_schema || '.' || table_name from information_schema.tables "
                         "where table_schema in ('audit', 'raw', 'dq', 'landing', 'marts', "
                         "'reference') and table_type = 'BASE TABLE' order by 1")
-    return {t: query(url, f"select * from {t} order by 1, 2") for (t,) in tables}
+    return {t: query(url, f"select * from {t} as r order by r::text") for (t,) in tables}
 
 
 def test_nightly_run_loads_good_returns_quarantines_the_bad_one_and_reruns_change_nothing(
-        warehouse_url, server_url, tmp_path, dag):
-    returns = demo_data.write(tmp_path / "demo")
-    landing = tmp_path / "demo" / "landing"
-
-    with ConnectionWatch(server_url, warehouse_url) as watch:
-        run = runner.run_nightly(landing, tmp_path / "run1.log")
+        nightly_demo, monkeypatch, dag):
+    for name, value in nightly_demo.env.items():
+        monkeypatch.setenv(name, value)
+    warehouse_url, returns, landing = nightly_demo.url, nightly_demo.returns, nightly_demo.landing
+    run = nightly_demo.run
     assert run.state == "success"
     # The connection budget (MFC_MAX_CONNECTIONS), dbt's threads included; none left open.
-    assert 2 <= watch.peak <= config.max_connections() == 20
-    assert watch.now() == 0
+    assert 2 <= nightly_demo.peak_connections <= config.max_connections() == 20
+    assert nightly_demo.open_connections == 0
     # Every kind's batches were mapped, each stage timed.
     assert {t.task_id for t in run.tasks} >= {"gate_council", "gate_police", "gate_aggregate"}
     assert set(progress.stage_seconds(run.tasks)) >= {"register + archive", "gate + promote",
@@ -111,7 +113,7 @@ def test_nightly_run_loads_good_returns_quarantines_the_bad_one_and_reruns_chang
                      "not_aligned from marts.agg_reported_by_year "
                      "where (measure, period) in (('missing_incidents', '2023'), "
                      "('children_missing', '2023-24')) order by 1")
-    incidents = demo_data.cleveland_incidents_2023(tmp_path / "demo")
+    incidents = demo_data.cleveland_incidents_2023(landing.parent)
     assert reported == [
         ("children_missing", "financial_year", "2023-24", "authority", 1, 0, None, False,
          "Hartlepool 01/01/2023-31/12/2023"),
@@ -161,15 +163,19 @@ def test_nightly_run_loads_good_returns_quarantines_the_bad_one_and_reruns_chang
     for block in blocks:
         assert query(warehouse_url, block), block
 
-    # Each mart check fails on its own crafted fault (all passed above, on good marts). Moving
-    # an incident to another authority also breaks the totals, and must say so.
+    # Each mart check fails on its own crafted fault (all passed above, on good marts), in a
+    # build made aside as the nightly run makes it. Moving an incident to another authority also
+    # breaks the totals, and must say so.
+    nightly.start_marts_build()
+    for table in ("fct_missing_incidents", "agg_missing_by_authority_year", "dim_authorities"):
+        query_commit(warehouse_url, f"create table marts_next.{table} as table marts.{table}")
     [(key, gss)] = query(warehouse_url, "select incident_key, responsible_authority_gss "
                          "from marts.fct_missing_incidents where council_submission_id "
                          "is not null order by incident_key limit 1")
-    fct = f"update marts.fct_missing_incidents set {{}} where incident_key = '{key}'"
-    agg = ("update marts.agg_missing_by_authority_year set incidents = incidents {} 1 "
+    fct = f"update marts_next.fct_missing_incidents set {{}} where incident_key = '{key}'"
+    agg = ("update marts_next.agg_missing_by_authority_year set incidents = incidents {} 1 "
            "where authority_year_key = (select min(authority_year_key) "
-           "from marts.agg_missing_by_authority_year)")
+           "from marts_next.agg_missing_by_authority_year)")
     faults = [
         ({"mfc.marts.duration_not_negative"}, fct.format("duration_days = -1"),
          fct.format("duration_days = ended_on - started_on")),
@@ -186,8 +192,24 @@ def test_nightly_run_loads_good_returns_quarantines_the_bad_one_and_reruns_chang
         with pytest.raises(nightly.MartGateFailed) as failed:
             nightly.gate_marts()
         assert set(re.findall(r"^(mfc\.marts\.\w+) FAIL", str(failed.value), re.M)) == expected
+        assert "left unpublished in schema marts_next" in str(failed.value)
         query_commit(warehouse_url, undo)
+        # Analysts' marts were never touched: the build is aside.
+        assert snapshot(warehouse_url) == before
     assert len(nightly.gate_marts()) == 4  # undone: all four pass again
+
+    # Published: the build is the marts now, in one step; the old build is gone; it is recorded.
+    nightly.publish_marts("test-publish")
+    assert query(warehouse_url, "select table_name from information_schema.tables "
+                 "where table_schema = 'marts' order by 1") == [
+        ("agg_missing_by_authority_year",), ("dim_authorities",), ("fct_missing_incidents",)]
+    assert query(warehouse_url, "select nspname from pg_namespace where nspname like 'marts%'") \
+        == [("marts",)]
+    assert query(warehouse_url, "select count(*) from audit.mart_builds where run_id = "
+                 "'test-publish' and published_at is not null") == [(1,)]
+    # Analysts read the published build as before.
+    assert query(warehouse_url, "select has_schema_privilege('mfc_analyst', 'marts', 'usage'), "
+                 "has_schema_privilege('mfc_transformer', 'marts', 'create')") == [(True, True)]
 
 
 def query_commit(url: str, statement: str) -> None:
@@ -276,6 +298,55 @@ def test_a_run_that_cannot_reach_the_warehouse_fails_at_once_and_alerts(
     [alert] = Sink.received
     assert alert["task_id"] == "discover_submissions" and alert["dag_id"] == "mfc_nightly"
     assert reason in alert["text"] and alert["text"].startswith("mfc_nightly ")
+
+
+class Mailbox:
+    """An SMTP server's handler (aiosmtpd): keeps each message it is sent."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.Message] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        self.messages.append(email.message_from_bytes(envelope.content,
+                                                      policy=email.policy.default))
+        return "250 OK"
+
+
+def test_a_run_stopped_at_its_deadline_alerts_by_webhook_and_email(dag, monkeypatch):
+    from aiosmtpd.controller import Controller
+
+    Sink.received.clear()
+    hook = http.server.HTTPServer(("127.0.0.1", 0), Sink)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    mailbox = Mailbox()
+    with socket.socket() as probe:  # a free port: aiosmtpd cannot be given port 0
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    mail = Controller(mailbox, hostname="127.0.0.1", port=port)
+    mail.start()
+    monkeypatch.setenv("MFC_ALERT_WEBHOOK", f"http://127.0.0.1:{hook.server_port}/hook")
+    monkeypatch.setenv("MFC_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("MFC_SMTP_PORT", str(port))
+    monkeypatch.setenv("MFC_SMTP_FROM", "mfc@warehouse.example")
+    monkeypatch.setenv("MFC_SMTP_TO", "on-call@warehouse.example, data-team@warehouse.example")
+    run_id = "scheduled__2026-12-04T02:00:00+00:00"
+    try:
+        [notifier] = dag.on_failure_callback
+        # The contexts the dag-processor gives a run's failure callback: a run failed by a task
+        # (that task has already alerted), and a run stopped at its dagrun_timeout.
+        notifier({"dag": dag, "run_id": run_id, "reason": "task_failure"})
+        notifier({"dag": dag, "run_id": run_id, "reason": "timed_out"})
+    finally:
+        hook.shutdown()
+        mail.stop()
+    said = (f"mfc_nightly {run_id}: the run missed its deadline and was stopped; analysts "
+            "still read the last good marts")
+    [alert] = Sink.received
+    assert alert["text"] == said and alert["reason"] == "timed_out"
+    [sent] = mailbox.messages
+    assert sent["Subject"] == said
+    assert sent["To"] == "on-call@warehouse.example, data-team@warehouse.example"
+    assert json.loads(sent.get_content())["run_id"] == run_id
 
 
 def _environ() -> dict[str, str]:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import psycopg
 
-from mfc import config
+from mfc import config, faults
 from mfc.geography import AuthorityRegister
 
 log = logging.getLogger(__name__)
@@ -226,6 +226,7 @@ def register_all(url: str, landing_dir: Path) -> list[int]:
                             "written?)", delivery.folder, quiet)
                 continue
             register(conn, delivery, authorities)
+            faults.pause_here("registering")
     return waiting(url)
 
 

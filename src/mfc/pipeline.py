@@ -23,7 +23,7 @@ import psycopg
 from psycopg import sql
 
 from expectations.checks import Check
-from mfc import gates
+from mfc import faults, gates
 from mfc.gates import CheckResult
 from mfc.returns.table import Table
 
@@ -315,6 +315,7 @@ def gate_and_load_batch(url: str, kind: ReturnKind, submission_ids: list[int],
         if ready:
             with conn.transaction():
                 kind.before_content(conn, ready)
+        faults.pause_here("gating")  # landed, claimed, not yet checked
         runnable = {c.check_id: [sid for sid in ready if landed[sid].may_run(c)]
                     for c in kind.content}
         failing = gates.validate_content(url, kind.content,
@@ -348,6 +349,7 @@ def gate_and_load_batch(url: str, kind: ReturnKind, submission_ids: list[int],
                                 released=sid in released and not unloadable)
                 kind.after_decision(conn, waiting[sid], status, run_id)
                 clear_landing(conn, kind, sid)
+                faults.pause_here("promoting")  # promoted, not yet committed
             outcomes[sid] = Outcome(sid, status, failed)
         # Fresh statistics after a bulk load: the next batch's cross-checks, dbt and the
         # reports plan their joins on them (stale ones once turned a 1 s query into hours).

@@ -23,7 +23,8 @@ from rich.table import Table
 # prefix (ending "_" or ".") or suffix (starting "_") of one.
 STAGES = (("register + archive", ("discover_submissions",)), ("batching", ("_waiting",)),
           ("gate + promote", ("gate_",)), ("summary", ("summarise_gates", "marts_need_building")),
-          ("dbt", ("dbt.",)), ("mart gate", ("gate_marts",)), ("reports", ("write_reports",)))
+          ("dbt", ("start_marts_build", "dbt.")), ("mart gate", ("gate_marts", "publish_marts")),
+          ("reports", ("write_reports",)))
 
 
 def stage_of(task_id: str) -> str:
@@ -111,6 +112,9 @@ class Watch:
                     decided, total = self._counts(conn)
                 except psycopg.errors.UndefinedTable:
                     continue
+                except psycopg.OperationalError:  # the server restarted: the run retries, so
+                    conn = _reconnect(conn, self.url)  # the line carries on when it is back
+                    continue
                 if decided and first_decided is None:
                     first_decided = (time.monotonic(), decided)
                 rate = 0.0
@@ -122,6 +126,7 @@ class Watch:
                 elif time.monotonic() - self._last_plain >= 30:  # a log, not a screen
                     self.console.print(text)
                     self._last_plain = time.monotonic()
+            conn.close()  # a reconnected one, if the server restarted
 
     def __enter__(self) -> Watch:
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -131,6 +136,14 @@ class Watch:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
+
+
+def _reconnect(conn: psycopg.Connection, url: str) -> psycopg.Connection:
+    conn.close()
+    try:
+        return psycopg.connect(url, autocommit=True)
+    except psycopg.OperationalError:
+        return conn  # still down: the next tick tries again
 
 
 def console_for(stream: IO[str] | None, quiet: bool) -> Console:

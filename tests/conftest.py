@@ -76,9 +76,9 @@ class NightlyDemo:
 
 @pytest.fixture(scope="session")
 def nightly_demo(server_url, tmp_path_factory):
-    """Shared by the tests that need one whole run (the most expensive thing in the suite):
-    test_dag checks it and goes on to rerun and break it; test_kill compares its own final
-    marts, after a run killed at each stage, with the marts this run built."""
+    """One whole run (the most expensive thing in the suite), for test_dag: it checks this run,
+    goes on to rerun and break it, and compares the marts of a run killed at each stage with the
+    marts this run built. Session-scoped, so that it is made once whatever the order."""
     from helpers import marts_snapshot
 
     from mfc import demo_data, runner
@@ -102,17 +102,3 @@ def nightly_demo(server_url, tmp_path_factory):
     finally:
         drop_database(server_url, url)
 
-
-# Modules that share the session's nightly_demo run: one worker runs them all, once.
-_SHARING_NIGHTLY_DEMO = {"test_dag.py", "test_kill.py"}
-
-
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups off the items
-def pytest_collection_modifyitems(items):
-    """Under pytest-xdist (--dist loadgroup), send each module whole to one worker, so that its
-    module fixtures (a pipeline run, a dbt build) are made once; the modules that share a session
-    fixture go together."""
-    for item in items:
-        name = item.path.name
-        group = "nightly_demo" if name in _SHARING_NIGHTLY_DEMO else name
-        item.add_marker(pytest.mark.xdist_group(group))

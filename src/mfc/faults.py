@@ -1,4 +1,4 @@
-"""Named points where a run can be held, for the tests that kill it there (tests/test_kill.py)
+"""Named points where a run can be held, for the tests that kill it there (tests/test_dag.py)
 or restart its PostgreSQL under it. Does nothing unless MFC_PAUSE_AT names the point.
 
 MFC_PAUSE_AT=point:n holds the run the n-th time it passes `point` (n defaults to 1): it writes

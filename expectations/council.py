@@ -17,7 +17,8 @@ from expectations.checks import BLOCKING, WARNING, Check, columns_present
 from mfc.returns.council import TABLES
 
 # Dates as the queries read them (null when not a valid dd/mm/yyyy date): landing computes
-# <column>_date once per row (mfc/sql/warehouse.sql) for the dates checks compare.
+# <column>_date once per row (src/mfc/migrations/versions/0001_baseline.sql) for the dates
+# checks compare.
 START, END = "mis_start_date", "mis_end_date"
 PARSED = {"dob", "decom", "dec", "mis_start", "mis_end"}
 YEAR = "join audit.submissions using (submission_id)"

@@ -34,6 +34,13 @@ class Check:
     # failing rows are found again over the batch, not the submission alone).
     compares_submissions: bool = False
 
+    @property
+    def fix(self) -> str:
+        """How to fix a failure of this check (expectations.fixes), or '' if none is written."""
+        from expectations.fixes import FIXES
+
+        return FIXES.get(self.check_id, "")
+
     def expectation(self, wrap: Callable[[str], str] | None = None) -> Any:
         """The GX expectation; wrap rewrites the query first (see gates.validate_content)."""
         query = wrap(self.query) if wrap and self.query else self.query

@@ -1,7 +1,9 @@
-"""Plain HTML building blocks for the reports: escaped text, tables, SVG bars, a page.
+"""The reports' HTML: Jinja2 templates (src/mfc/reports/templates, autoescaped), and the
+building blocks older pages still use (escaped text, tables, SVG bars, a page).
 
 The pages are read on machines with no internet, often opened straight from a shared drive:
-one file each, inline CSS, no JavaScript, nothing fetched from anywhere.
+one file each, inline CSS, nothing fetched from anywhere (no external script, style, font or
+image).
 """
 
 from __future__ import annotations
@@ -9,8 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from html import escape
 from zoneinfo import ZoneInfo
+
+import jinja2
+from markupsafe import Markup
 
 UK = ZoneInfo("Europe/London")
 
@@ -105,3 +111,21 @@ def page(title: str, body: str) -> str:
         f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
         f"<body>{body}</body></html>\n"
     )
+
+
+@cache
+def templates() -> jinja2.Environment:
+    """The reports' templates; every value is escaped unless a template marks it safe."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("mfc.reports", "templates"),
+        autoescape=True, undefined=jinja2.StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True)
+    env.filters["when"] = when
+    env.filters["text"] = lambda value: "(blank)" if value is None or value == "" else value
+    env.globals["style"] = Markup(STYLE)  # our own CSS, no user text
+    return env
+
+
+def render(template: str, **context: object) -> str:
+    """A page from its template (which extends base.html and sets title)."""
+    return templates().get_template(template).render(**context)

@@ -7,14 +7,21 @@ for the dates checks compare; GX aliases {batch} itself unless the query joins) 
 every offending row with its submission_id and line_no; windows and joins are per submission.
 Queries join audit.submissions for the collection year and the other landing tables of the
 same submission. Examples keep the line and the values that are wrong, never a CHILD or UPN
-(the line is enough to find the row).
-docs/returns/council.md lists these checks.
+(the line is enough to find the row). A row that conflicts with another (an overlapping
+period, the episode a missing period is compared with) also returns conflicts_with, naming that
+row's file, line and values; the check lists it as the pseudo-column CONFLICTS_WITH.
+
+Rules that place missing periods in care read the child's periods of care (PERIODS): DfE's
+577, 578 and 581, and mfc.missing.no_episode for a child with no episode at all. DfE's rules
+on the order of episodes (142, 388, 431-433, 501) read each episode beside the one before and
+after it (SEQUENCE).
+docs/returns/council.md lists these checks (generated: python -m expectations.catalogue_docs).
 """
 
 from __future__ import annotations
 
 from expectations.checks import BLOCKING, WARNING, Check, columns_present
-from mfc.returns.council import TABLES
+from mfc.returns.council import EPISODES, HEADER, MISSING, TABLES
 
 # Dates as the queries read them (null when not a valid dd/mm/yyyy date): landing computes
 # <column>_date once per row (src/mfc/migrations/versions/0001_baseline.sql) for the dates
@@ -22,13 +29,94 @@ from mfc.returns.council import TABLES
 START, END = "mis_start_date", "mis_end_date"
 PARSED = {"dob", "decom", "dec", "mis_start", "mis_end"}
 YEAR = "join audit.submissions using (submission_id)"
-# Each child's periods of care in the same submission: first start, and the end when every
-# episode has ended (null while the child is still looked after).
-CARE = ("left join (select submission_id, child, count(*) as episodes, "
-        "min(decom_date) as care_from, "
-        "case when bool_and(dec is not null) then max(dec_date) end "
-        "as care_ended from landing.council_episodes group by submission_id, child) care "
-        "using (submission_id, child)")
+# A failing row names the row it conflicts with in a pseudo-column, CONFLICTS_WITH: text such
+# as "episodes.csv line 12 (DEC 03/05/2024)", the file as the return's tables name it.
+CONFLICTS = "CONFLICTS_WITH"
+
+
+def _ref(file_name: str, line: str, **values: str) -> str:
+    """SQL for the text naming another row: its file, line and the values compared with (SQL
+    expressions, by column name); a blank value reads 'blank'."""
+    shown = " || ', ' || ".join(f"'{column} ' || coalesce({expr}, 'blank')"
+                                for column, expr in values.items())
+    return f"'{file_name} line ' || {line} || ' (' || {shown} || ')'"
+
+
+# Each child's periods of care in the same submission, as DfE's rules build them: episodes in
+# order of DECOM (then line); a new period starts when an episode's DECOM is after the DEC of
+# the episodes before it. Contiguous episodes (DEC = the next DECOM, REC X1) and an episode
+# following one still open are the same period. A period starts at its first DECOM (from_line)
+# and ends at its latest DEC (to_line); care_to is null while any of its episodes is open.
+# (DfE's validator compares each DECOM with the previous episode's DEC alone and ends a period
+# at its last episode's DEC: the same periods unless episodes overlap, which 501 reports.)
+PERIODS = (
+    "(select submission_id, child, period, min(decom_date) as care_from, "
+    "(array_agg(line_no order by decom_date, line_no))[1] as from_line, "
+    "(array_agg(decom order by decom_date, line_no))[1] as from_decom, "
+    "case when bool_and(dec_date is not null) then max(dec_date) end as care_to, "
+    "(array_agg(line_no order by dec_date desc nulls first, line_no desc))[1] as to_line, "
+    "(array_agg(dec order by dec_date desc nulls first, line_no desc))[1] as to_dec "
+    "from (select *, count(*) filter (where starts) over (partition by submission_id, child "
+    "order by decom_date, line_no) as period "
+    "from (select submission_id, child, line_no, decom, dec, decom_date, dec_date, "
+    "count(*) over before = 0 or (bool_and(dec_date is not null) over before "
+    "and decom_date > max(dec_date) over before) as starts "
+    "from landing.council_episodes where child is not null and decom_date is not null "
+    "window before as (partition by submission_id, child order by decom_date, line_no "
+    "rows between unbounded preceding and 1 preceding)) episodes"
+    ") numbered group by submission_id, child, period) periods"
+)
+
+
+def _placed(columns: str, where: str) -> str:
+    """Missing periods of children with episodes, each with the period of care it is placed
+    in: the latest that started on or before MIS_START, else the child's first (a period that
+    starts before care). `where` reads starts/ends (MIS_START/MIS_END as dates), care_from,
+    care_to and the lines and dates of the period's first and last episode."""
+    return (
+        f"select submission_id, line_no, {columns} from ("
+        "select distinct on (submission_id, line_no) submission_id, line_no, mis_start, "
+        f"mis_end, {START} as starts, {END} as ends, care_from, from_line, from_decom, "
+        "care_to, to_line, to_dec "
+        f"from {{batch}} as batch join {PERIODS} using (submission_id, child) "
+        f"where care_from <= {START} or period = 1 "
+        f"order by submission_id, line_no, care_from <= {START} desc nulls last, "
+        f"care_from desc) placed where {where} order by line_no")
+
+
+# The episode that starts the child's period of care, and the one that ends it.
+PERIOD_START = _ref(EPISODES.file_name, "from_line", DECOM="from_decom")
+PERIOD_END = _ref(EPISODES.file_name, "to_line", DEC="to_dec")
+
+# Each episode beside the child's episode before and after it (in order of DECOM, then line),
+# for DfE's rules on the sequence of episodes.
+SEQUENCE = (
+    "(select submission_id, line_no, child, decom, dec, rec, rne, decom_date, dec_date, "
+    "lag(line_no) over w as prev_line, lag(dec) over w as prev_dec, "
+    "lag(dec_date) over w as prev_dec_date, lag(rec) over w as prev_rec, "
+    "lead(line_no) over w as next_line, lead(decom) over w as next_decom, "
+    "lead(decom_date) over w as next_decom_date "
+    "from {batch} where child is not null and decom_date is not null "
+    "window w as (partition by submission_id, child order by decom_date, line_no)) episodes"
+)
+PREVIOUS_DEC = _ref(EPISODES.file_name, "prev_line", DEC="prev_dec")
+NEXT_DECOM = _ref(EPISODES.file_name, "next_line", DECOM="next_decom")
+# Reasons an episode ceased that end the period of care (all but X1).
+LEAVING = ("E2", "E3", "E4A", "E4B", "E5", "E6", "E7", "E8", "E9", "E11", "E12", "E13", "E14",
+           "E15", "E16", "E17", "E41", "E45", "E46", "E47", "E48")
+
+
+def _sequence(columns: str, where: str) -> str:
+    return (f"select submission_id, line_no, {columns} from {SEQUENCE} where {where} "
+            "order by line_no")
+
+
+def _each_once(columns: str, where: str, joins: str, prefer: str) -> str:
+    """Failing rows of a query that joins, each once however many rows it conflicts with: the
+    first by `prefer` is named."""
+    return (f"select * from (select distinct on (submission_id, line_no) submission_id, "
+            f"line_no, {columns} from {{batch}} as batch {joins} where {where} "
+            f"order by submission_id, line_no, {prefer}) failing order by line_no")
 
 
 def _rows(columns: str, where: str, joins: str = "") -> str:
@@ -122,6 +210,60 @@ EPISODE_CHECKS: tuple[Check, ...] = (
            ("DEC", "REC"),
            _rows("dec, rec", "(rec is not null or dec is not null) and (rec is null or not "
                  "landing.valid_code('REC', upper(rec), collection_year))", YEAR)),
+    # DfE's 148 both ways; a DEC given without a REC is mfc.episodes.rec's (it says so).
+    _check("148", "episodes", "content", BLOCKING,
+           "Date episode ceased and reason episode ceased must both be coded, or both left "
+           "blank.", ("DEC", "REC"), _rows("dec, rec", "rec is not null and dec is null")),
+    _check("353", "episodes", "content", BLOCKING,
+           "No episode submitted can start before 14 October 1991.", ("DECOM",),
+           _rows("decom", "decom_date < date '1991-10-14'")),
+    _check("385", "episodes", "content", BLOCKING,
+           "Date episode ceased must be on or before the end of the current collection year.",
+           ("DEC",), _rows("dec", "dec_date > period_end", YEAR)),
+    # The episode left open: the one after it is named. (DfE's validator also flags an
+    # ended episode without REC here; that is mfc.episodes.rec's.)
+    _check("142", "episodes", "content", BLOCKING,
+           "A new episode has started, but the previous episode has not ended.",
+           ("DECOM", "DEC", CONFLICTS),
+           _sequence(f"decom, dec, {NEXT_DECOM} as conflicts_with",
+                     "dec is null and next_line is not null")),
+    _check("501", "episodes", "content", BLOCKING,
+           "A new episode has started before the end date of the previous episode.",
+           ("DECOM", CONFLICTS),
+           _sequence(f"decom, {PREVIOUS_DEC} as conflicts_with", "decom_date < prev_dec_date")),
+    # X1 (a new episode begins the same day) must be followed by an episode starting on its
+    # DEC; an episode followed by one starting on its DEC must end X1; the last may not.
+    _check("388", "episodes", "content", BLOCKING,
+           "Reason episode ceased is coded new episode begins, but there is no continuation "
+           "episode.",
+           ("DEC", "REC", CONFLICTS),
+           _sequence(f"dec, rec, case when next_line is not null then {NEXT_DECOM} end "
+                     "as conflicts_with",
+                     "dec_date is not null and ((upper(rec) = 'X1' and next_line is not null "
+                     "and dec_date <> next_decom_date) or (upper(rec) <> 'X1' "
+                     "and dec_date = next_decom_date) "
+                     "or (upper(rec) = 'X1' and next_line is null))")),
+    _check("431", "episodes", "content", BLOCKING,
+           "The reason for new episode is started to be looked after, but the previous "
+           "episode ended on the same day.",
+           ("RNE", "DECOM", CONFLICTS),
+           _sequence(f"rne, decom, {PREVIOUS_DEC} as conflicts_with",
+                     "upper(rne) = 'S' and decom_date <= prev_dec_date")),
+    _check("432", "episodes", "content", BLOCKING,
+           "The child ceased to be looked after at the end of the previous episode but the "
+           "reason for the new episode is not started to be looked after.",
+           ("RNE", CONFLICTS),
+           _sequence(_ref(EPISODES.file_name, "prev_line", REC="prev_rec")
+                     .join(("rne, ", " as conflicts_with")),
+                     f"upper(prev_rec) in ({', '.join(repr(c) for c in LEAVING)}) "
+                     "and coalesce(upper(rne), '') <> 'S'")),
+    _check("433", "episodes", "content", BLOCKING,
+           "The reason for new episode suggests that this is a continuation episode, but the "
+           "episode does not start on the same day as the last episode finished.",
+           ("RNE", "DECOM", CONFLICTS),
+           _sequence(f"rne, decom, {PREVIOUS_DEC} as conflicts_with",
+                     "upper(rne) in ('P', 'L', 'T', 'U', 'B') and prev_line is not null "
+                     "and (prev_dec_date is null or decom_date <> prev_dec_date)")),
 )
 
 MISSING_CHECKS: tuple[Check, ...] = (
@@ -174,86 +316,139 @@ MISSING_CHECKS: tuple[Check, ...] = (
            "the previous missing/away from placement without authorisation period is still "
            "open. Missing/away from placement without authorisation periods should also not "
            "overlap.",
-           ("MIS_START", "MIS_END"),
+           ("MIS_START", "MIS_END", CONFLICTS),
            # The earlier period of each overlapping pair: the one whose end is wrong (or
-           # missing). Equal starts are the duplicate check's; ending and starting again on
-           # the same day is not an overlap (DfE holds dates, not times).
-           "select submission_id, line_no, mis_start, mis_end from (select submission_id, "
+           # missing); the later one is named. Equal starts are the duplicate check's; ending
+           # and starting again on the same day is not an overlap (DfE holds dates, not times).
+           "select submission_id, line_no, mis_start, mis_end, "
+           f"{_ref(MISSING.file_name, 'next_line', MIS_START='next_mis_start')} "
+           "as conflicts_with from (select submission_id, "
            f"line_no, mis_start, mis_end, {START} as starts, {END} as ends, "
-           f"lead({START}) over (partition by submission_id, child "
-           f"order by {START}, line_no) as next_start from {{batch}} "
-           f"where {START} is not null) periods "
+           f"lead({START}) over w as next_start, lead(line_no) over w as next_line, "
+           f"lead(mis_start) over w as next_mis_start from {{batch}} "
+           f"where {START} is not null window w as (partition by submission_id, child "
+           f"order by {START}, line_no)) periods "
            "where next_start > starts and (mis_end is null or next_start < ends) "
            "order by line_no"),
     _check("mfc.missing.duplicate_period", "missing", "content", BLOCKING,
            "The same missing/away period (CHILD and MIS_START) is returned more than once.",
-           ("MIS_START",),
-           "select submission_id, line_no, child, mis_start from ("
+           ("MIS_START", CONFLICTS),
+           # Each copy names another: the first names the second, the others the first.
            "select submission_id, line_no, child, mis_start, "
-           f"count(*) over (partition by submission_id, child, {START}) as copies "
-           "from {batch} where mis_start is not null) periods "
-           "where copies > 1 order by line_no"),
+           f"{_ref(MISSING.file_name, 'other_line', MIS_START='mis_start')} as conflicts_with "
+           "from (select submission_id, line_no, child, mis_start, count(*) over w as copies, "
+           "case when line_no = first_value(line_no) over w then lead(line_no) over w "
+           "else first_value(line_no) over w end as other_line "
+           "from {batch} where mis_start is not null window w as (partition by submission_id, "
+           f"child, {START} order by line_no rows between unbounded preceding and unbounded "
+           "following)) periods where copies > 1 order by line_no"),
     _check("mfc.missing.open_at_year_end", "missing", "content", WARNING,
            "MIS_END is blank: the period was still open at the end of the collection year. "
            "If the child has come back, give the date; if not, check they are still missing.",
            ("MIS_START", "MIS_END"), _rows("mis_start, mis_end", "mis_end is null")),
 )
 
+IN_HEADER = ("left join (select distinct submission_id, child from landing.council_header "
+             "where child is not null) in_header using (submission_id, child)")
+
 CROSS_TABLE: tuple[Check, ...] = (
+    _check("INT03", "episodes", "cross-table", BLOCKING,
+           "Internal Check: Child in Episodes does not exist in Header.", (),
+           _rows("child", "child is not null and in_header.child is null", IN_HEADER),
+           reads=("header",)),
+    # The child's first episode (by DECOM), against the DOB in header.csv.
+    _check("302", "episodes", "cross-table", BLOCKING,
+           "First episode starts before child was born.", ("DECOM", CONFLICTS),
+           "select submission_id, line_no, decom, conflicts_with from (select distinct on "
+           "(submission_id, child) submission_id, line_no, decom, decom_date, header_dob, "
+           f"{_ref(HEADER.file_name, 'header_line', DOB='header_dob_text')} as conflicts_with "
+           "from {batch} as batch join (select submission_id, child, line_no as header_line, "
+           "dob as header_dob_text, dob_date as header_dob from landing.council_header) header "
+           "using (submission_id, child) where decom_date is not null "
+           "order by submission_id, child, decom_date, line_no, header_line) firsts "
+           "where decom_date < header_dob order by line_no",
+           reads=("header",)),
     _check("INT04", "missing", "cross-table", BLOCKING,
            "Child in Missing not in Header: CHILD is not in header.csv.", (),
            # An anti-join: NOT IN over (submission, child) pairs is not hashed once the pairs
            # outgrow work_mem, and a batch of large authorities then took minutes.
-           _rows("child", "child is not null and in_header.child is null",
-                 "left join (select distinct submission_id, child from landing.council_header "
-                 "where child is not null) in_header using (submission_id, child)"),
+           _rows("child", "child is not null and in_header.child is null", IN_HEADER),
            reads=("header",)),
     _check("INT13", "missing", "cross-table", WARNING,
-           "DOB in missing.csv differs from the child's DOB in header.csv.", ("DOB",),
-           _rows("dob", "dob_date <> header_dob",
-                 "join (select submission_id, child, dob_date as header_dob "
-                 "from landing.council_header) header using (submission_id, child)"),
+           "DOB in missing.csv differs from the child's DOB in header.csv.", ("DOB", CONFLICTS),
+           _each_once(f"dob, {_ref(HEADER.file_name, 'header_line', DOB='header_dob_text')} "
+                      "as conflicts_with", "dob_date <> header_dob",
+                      "join (select submission_id, child, line_no as header_line, "
+                      "dob as header_dob_text, dob_date as header_dob "
+                      "from landing.council_header) header using (submission_id, child)",
+                      "header_line"),
            reads=("header",)),
+    # Placement by placement (episode by episode), as DfE's rule reads it.
     _check("575", "missing", "cross-table", BLOCKING,
            "If the placement from which the child went missing or away from placement without "
            "authorisation ended, the missing/away from placement without authorisation period "
            "must also have an end date.",
-           ("MIS_START", "MIS_END"),
-           _rows("mis_start, mis_end",
-                 f"mis_end is null and {START} between placement_from and placement_to",
-                 "join (select submission_id, child, decom_date as placement_from, "
-                 "dec_date as placement_to "
-                 "from landing.council_episodes where dec is not null) placements "
-                 "using (submission_id, child)"),
+           ("MIS_START", "MIS_END", CONFLICTS),
+           _each_once("mis_start, mis_end, " + _ref(
+                          EPISODES.file_name, "placement_line", DECOM="placement_decom",
+                          DEC="placement_dec") + " as conflicts_with",
+                      f"mis_end is null and {START} between decom_date and dec_date",
+                      "join (select submission_id, child, line_no as placement_line, "
+                      "decom as placement_decom, dec as placement_dec, decom_date, dec_date "
+                      "from landing.council_episodes where dec is not null) placements "
+                      "using (submission_id, child)", "placement_line"),
            reads=("episodes",)),
+    # The rest place each missing period in the child's periods of care (PERIODS): one that
+    # starts in a period must end by the period's end (577); one that starts after a period
+    # ended and before the next began, or after the last ended, started after the child
+    # ceased to be looked after (578); one that starts before the first began, before the
+    # child was looked after (581). A child with no episode at all is mfc.missing.no_episode's.
     _check("577", "missing", "cross-table", BLOCKING,
-           "Child ceased to be looked after but has an open missing/away from placement "
-           "without authorisation period.",
-           ("MIS_START", "MIS_END"),
-           _rows("mis_start, mis_end", f"mis_end is null and {START} <= care_ended", CARE),
+           "Child ceased to be looked after but has a missing/away from placement without "
+           "authorisation period without an end date, or one that ends after care ended.",
+           ("MIS_START", "MIS_END", CONFLICTS),
+           _placed(f"mis_start, mis_end, {PERIOD_END} as conflicts_with",
+                   "starts between care_from and care_to and (ends is null or ends > care_to)"),
            reads=("episodes",)),
     _check("578", "missing", "cross-table", BLOCKING,
            "The date that the child started to be missing or away from placement without "
            "authorisation is after the child ceased to be looked after.",
-           ("MIS_START",), _rows("mis_start", f"{START} > care_ended", CARE),
+           ("MIS_START", CONFLICTS),
+           _placed(f"mis_start, {PERIOD_END} as conflicts_with", "starts > care_to"),
            reads=("episodes",)),
     _check("580", "missing", "cross-table", BLOCKING,
            "Child is missing or away from placement without authorisation on the date their "
            "care ended at 18, but the reason episode ceased (REC) is not E8.",
-           ("DOB", "MIS_END"),
-           _rows("dob, mis_end",
-                 f"{END} = ceased and ceased = (dob_date + interval '18 years')"
-                 "::date and upper(rec) <> 'E8'",
-                 "join (select submission_id, child, dec_date as ceased, rec "
-                 "from landing.council_episodes) endings using (submission_id, child)"),
+           ("DOB", "MIS_END", CONFLICTS),
+           _each_once("dob, mis_end, "
+                      f"{_ref(EPISODES.file_name, 'ending_line', DEC='ending_dec', REC='rec')} "
+                      "as conflicts_with",
+                      f"{END} = ceased and ceased = (dob_date + interval '18 years')"
+                      "::date and upper(rec) <> 'E8'",
+                      "join (select submission_id, child, line_no as ending_line, "
+                      "dec as ending_dec, dec_date as ceased, rec "
+                      "from landing.council_episodes) endings using (submission_id, child)",
+                      "ending_line"),
            reads=("episodes",)),
     _check("581", "missing", "cross-table", BLOCKING,
            "Child is recorded as having a missing/away from placement without authorisation "
            "period but was not yet looked after.",
-           ("MIS_START",),
-           _rows("mis_start", f"child is not null and ({START} < care_from or episodes is null)",
-                 CARE),
+           ("MIS_START", CONFLICTS),
+           _placed(f"mis_start, {PERIOD_START} as conflicts_with", "starts < care_from"),
            reads=("episodes",)),
+    # A child in header.csv (INT04 names the others) with no episode: its missing periods
+    # cannot be placed in care at all.
+    _check("mfc.missing.no_episode", "missing", "cross-table", BLOCKING,
+           "CHILD has missing/away periods but no episode in episodes.csv: a child can only be "
+           "missing or away from a placement while looked after, so the child's episodes of "
+           "care must be returned too.",
+           ("MIS_START",),
+           _rows("mis_start", "child is not null and in_episodes.child is null "
+                 "and in_header.child is not null",
+                 "left join (select distinct submission_id, child from "
+                 "landing.council_episodes where child is not null) in_episodes "
+                 f"using (submission_id, child) {IN_HEADER}"),
+           reads=("episodes", "header")),
     _check("586", "missing", "content", BLOCKING,
            "Dates of missing periods are before the child's date of birth.",
            ("DOB", "MIS_START"),
@@ -312,7 +507,8 @@ CROSS_SUBMISSION: tuple[Check, ...] = (
           f"smaller return is right, deliver it again with a file named {CONFIRM_REPLACE} in "
           "the folder."),
     Check("mfc.submission.late", None, "cross-submission", WARNING,
-          "The return was delivered after the deadline of 30 June after the collection year."),
+          "The warehouse received the return after the deadline of 30 June after the "
+          "collection year."),
     Check("mfc.submission.superseded", None, "cross-submission", WARNING,
           "A later submission for the same authority and year replaces this one."),
 )

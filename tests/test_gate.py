@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from helpers import deliver, gate_submission, good_tables, query, to_csv
 from helpers import gate_council as gate
+from test_council_rules import CHECKS_TESTED as RULE_CASES  # periods of care, episodes
 
 from expectations import council as council_checks
 from mfc import landing
@@ -134,22 +135,33 @@ CONTENT_CASES = {
             {"MIS_START": "03/05/2023", "MIS_END": "01/05/2023"}),
     "570": (_set("missing", 2, "MIS_START", "02/04/2024"), 4, {"MIS_START": "02/04/2024"}),
     "571": (_set("missing", 1, "MIS_END", "03/04/2024"), 3, {"MIS_END": "03/04/2024"}),
-    "574": (_overlap, 2, {"MIS_START": "03/05/2023", "MIS_END": "15/08/2023"}),
-    "575": (_end_care(1, "20/03/2024"), 4, {"MIS_START": "01/03/2024", "MIS_END": None}),
-    "577": (_end_care(1, "20/03/2024"), 4, {"MIS_START": "01/03/2024", "MIS_END": None}),
+    # A row in conflict with another names it (CONFLICTS_WITH): the file, line and values.
+    "574": (_overlap, 2, {"MIS_START": "03/05/2023", "MIS_END": "15/08/2023",
+                          "CONFLICTS_WITH": "missing.csv line 3 (MIS_START 12/08/2023)"}),
+    "575": (_end_care(1, "20/03/2024"), 4, {
+        "MIS_START": "01/03/2024", "MIS_END": None,
+        "CONFLICTS_WITH": "episodes.csv line 3 (DECOM 15/04/2023, DEC 20/03/2024)"}),
+    "577": (_end_care(1, "20/03/2024"), 4, {
+        "MIS_START": "01/03/2024", "MIS_END": None,
+        "CONFLICTS_WITH": "episodes.csv line 3 (DEC 20/03/2024)"}),
     "578": (_both(_end_care(1, "20/03/2024"), _set("missing", 2, "MIS_END", "25/03/2024"),
                   _set("missing", 2, "MIS_START", "22/03/2024")), 4,
-            {"MIS_START": "22/03/2024"}),
-    "580": (_missing_at_18, 4, {"DOB": "20/03/2006", "MIS_END": "20/03/2024"}),
-    "581": (_set("episodes", 0, "DECOM", "01/06/2023"), 2, {"MIS_START": "03/05/2023"}),
+            {"MIS_START": "22/03/2024", "CONFLICTS_WITH": "episodes.csv line 3 (DEC 20/03/2024)"}),
+    "580": (_missing_at_18, 4, {"DOB": "20/03/2006", "MIS_END": "20/03/2024",
+                                "CONFLICTS_WITH": "episodes.csv line 3 (DEC 20/03/2024, REC E17)"}),
+    "581": (_set("episodes", 0, "DECOM", "01/06/2023"), 2, {
+        "MIS_START": "03/05/2023", "CONFLICTS_WITH": "episodes.csv line 2 (DECOM 01/06/2023)"}),
     "586": (_set("missing", 1, "DOB", "12/08/2023"), 3,
             {"DOB": "12/08/2023", "MIS_START": "12/08/2023"}),
-    "mfc.missing.duplicate_period": (_duplicate_first_missing, 2, {"MIS_START": "03/05/2023"}),
+    "mfc.missing.duplicate_period": (_duplicate_first_missing, 2, {
+        "MIS_START": "03/05/2023", "CONFLICTS_WITH": "missing.csv line 3 (MIS_START 03/05/2023)"}),
     "INT04": (_set("missing", 2, "CHILD", "T999"), 4, {}),
 }
 # Checks that rightly fail too on a case's bad row.
 ALSO_FAILS = {
-    "564": {"1004"}, "566": {"565"}, "INT04": {"581"}, "mfc.episodes.dec": {"mfc.episodes.rec"},
+    "564": {"1004"}, "566": {"565"}, "mfc.episodes.dec": {"mfc.episodes.rec"},
+    # A blank CHILD in header.csv leaves that child's episodes with no child in the header.
+    "mfc.header.child": {"INT03"},
     "575": {"577"}, "577": {"575"}, "578": {"575"}, "574": {"571"},
     "mfc.missing.duplicate_period": {"574"},
 }
@@ -215,7 +227,8 @@ def test_the_year_end_boundary_is_read_as_dfe_reads_it(warehouse_url, tmp_path, 
 WARNING_CASES = {
     "mfc.missing.open_at_year_end": (lambda tables: None, 4,
                                      {"MIS_START": "01/03/2024", "MIS_END": None}),
-    "INT13": (_set("missing", 1, "DOB", "06/01/2010"), 3, {"DOB": "06/01/2010"}),
+    "INT13": (_set("missing", 1, "DOB", "06/01/2010"), 3, {
+        "DOB": "06/01/2010", "CONFLICTS_WITH": "header.csv line 2 (DOB 05/01/2010)"}),
 }
 
 
@@ -423,7 +436,7 @@ def test_every_check_in_the_catalogue_has_a_failing_case():
                | {"mfc.file.present", "mfc.authority.known", "mfc.submission.year",
                   "mfc.file.bom", "mfc.file.recognised", "mfc.file.encoding"}
                | {f"mfc.{table}.unknown_column" for table in ("header", "episodes", "missing")}
-               | set(CROSS_SUBMISSION_CASES))
+               | set(CROSS_SUBMISSION_CASES) | set(RULE_CASES))
     assert covered == {c.check_id for c in council_checks.ALL}
 
 
@@ -452,14 +465,16 @@ def test_a_corrected_resubmission_replaces_the_loaded_one(warehouse_url, tmp_pat
 def test_the_council_spec_lists_exactly_the_checks_that_run():
     import re
 
+    from expectations import catalogue_docs
     from mfc import config
 
     spec = (config.dbt_project_dir().parent / "docs" / "returns" / "council.md").read_text()
-    table = spec.split("## The checks in this release", 1)[1].split("\n\n", 3)[2]
-    listed = re.findall(r"^\| `([^`]+)` \|", table, re.M)
-    assert listed == [c.check_id for c in council_checks.ALL]
+    listed = catalogue_docs.generated(spec, "council.md")
+    ids = re.findall(r"^\| `([^`]+)` \|", listed, re.M)
+    assert sorted(ids) == sorted(c.check_id for c in council_checks.ALL)
+    assert len(ids) == len(set(ids))
     for check in council_checks.ALL:
-        assert check.message in table
+        assert catalogue_docs._cell(check.message) in listed
 
 
 def test_mfc_run_refuses_without_a_warehouse(tmp_path, monkeypatch):

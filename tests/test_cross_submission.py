@@ -6,11 +6,22 @@ Real PostgreSQL, real gate (GX); each test its own database.
 
 from __future__ import annotations
 
-import os
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
-from helpers import CLEVELAND, deliver, deliver_police, gate_police, good_tables, query
+import psycopg
+from helpers import (
+    CLEVELAND,
+    deliver,
+    deliver_police,
+    gate_police,
+    gate_submission,
+    good_tables,
+    query,
+    results_of,
+)
 from helpers import gate_council as gate
+
+from mfc import landing
 
 MIDDLESBROUGH = "E06000002"
 
@@ -88,16 +99,30 @@ def test_the_reconciliation_waits_for_the_forces_whole_year(warehouse_url, tmp_p
         "loaded; the check runs when all are.")
 
 
-def test_a_return_delivered_after_the_deadline_is_flagged_late(warehouse_url, tmp_path):
-    folder = deliver(tmp_path) / "council" / "806" / "2023-24"
-    stamp = datetime(2024, 9, 1, 12).timestamp()
-    for path in folder.iterdir():
-        os.utime(path, (stamp, stamp))
-    outcome, results = gate(warehouse_url, tmp_path)
+def test_a_return_received_after_the_deadline_is_flagged_late(warehouse_url, tmp_path,
+                                                              monkeypatch):
+    """Judged on when the warehouse received it: its files' dates (here on time) play no part."""
+    monkeypatch.setenv("MFC_COLLECTION_STARTED", "2024-04-01")
+    [sid] = landing.register_all(warehouse_url, deliver(tmp_path))
+    with psycopg.connect(warehouse_url) as conn:
+        conn.execute("update audit.submissions set received_at = '2024-09-01 12:00+01' "
+                     "where submission_id = %s", (sid,))
+    outcome = gate_submission(warehouse_url, sid)
+    results = results_of(warehouse_url, sid)
     assert outcome.status == "loaded"
     assert results["mfc.submission.late"]["result"] == "WARNING"
     assert results["mfc.submission.late"]["message"] == (
-        "Delivered on 01/09/2024, after the deadline of 30/06/2024.")
+        "Received on 01/09/2024, after the deadline of 30/06/2024.")
+
+
+def test_a_backfilled_year_is_not_late(warehouse_url, tmp_path, monkeypatch):
+    monkeypatch.setenv("MFC_COLLECTION_STARTED", "2024-04-01")
+    [sid] = landing.register_all(warehouse_url, deliver(tmp_path, year="2021-22"))
+    gate_submission(warehouse_url, sid)
+    late = results_of(warehouse_url, sid)["mfc.submission.late"]
+    assert (late["result"], late["message"]) == ("PASS", (
+        "Not late: the deadline of 30/06/2022 fell before the warehouse began collecting "
+        "returns on 01/04/2024; 2021-22 was backfilled."))
 
 
 def test_a_corrected_return_supersedes_a_quarantined_one_and_says_so(warehouse_url, tmp_path):

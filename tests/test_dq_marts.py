@@ -5,10 +5,10 @@ neighbour Hartlepool returns nothing. Real PostgreSQL, GX gate and dbt; one data
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import psycopg
 from helpers import dbt_build, deliver, gate_submission, good_tables, query
 
 from mfc import landing
@@ -16,6 +16,7 @@ from mfc import landing
 MIDDLESBROUGH, HARTLEPOOL = "E06000002", "E06000001"
 # Judge "overdue" on this day: 2022-23's deadline (30/06/2023) has passed, 2023-24's has not.
 AS_OF = "2024-06-01"
+STARTED = "2023-04-01"  # when the warehouse began collecting: 2022-23 onwards are judged
 
 
 def _year_earlier(value: str) -> str:
@@ -39,17 +40,13 @@ def tables_for_2022_23(periods: int) -> dict[str, list[dict[str, str]]]:
     return tables
 
 
-def deliver_on(landing_dir: Path, when: datetime, **kwargs) -> Path:
-    """Deliver a return whose files are dated `when` (delivered_at is the newest file time)."""
-    deliver(landing_dir, **kwargs)
-    stamp = when.timestamp()
-    for path in landing_dir.rglob("*.csv"):
-        os.utime(path, (stamp, stamp))
-    return landing_dir
-
-
-def gate(url: str, landing_dir: Path, run_id: str) -> str:
+def gate(url: str, landing_dir: Path, run_id: str, received: datetime) -> str:
+    """Register a delivery as if the warehouse received it at `received` (what lateness is
+    judged on), then gate it."""
     [submission_id] = landing.register_all(url, landing_dir)
+    with psycopg.connect(url) as conn:
+        conn.execute("update audit.submissions set received_at = %s where submission_id = %s",
+                     (received.astimezone(), submission_id))
     return gate_submission(url, submission_id, run_id).status
 
 
@@ -60,22 +57,23 @@ def build_dq_marts(url: str, monkeypatch, tmp_path: Path) -> None:
               # Tests of other staging models that share a parent with these wait for their
               # own build.
               "--indirect-selection", "buildable",
-              "--vars", f"{{dq_as_of: '{AS_OF}'}}")
+              "--vars", f"{{dq_as_of: '{AS_OF}', collection_started: '{STARTED}'}}")
 
 
 def test_dq_marts_follow_a_quarantine_a_correction_and_a_missing_return(
         warehouse_url, monkeypatch, tmp_path):
     url = warehouse_url
-    # 2022-23: 60 periods, loaded, delivered three days after the deadline.
-    assert gate(url, deliver_on(tmp_path / "a", datetime(2023, 7, 3, 12), year="2022-23",
-                                tables=tables_for_2022_23(60)), "run-1") == "loaded"
+    monkeypatch.setenv("MFC_COLLECTION_STARTED", STARTED)  # the gate's lateness, as dbt's
+    # 2022-23: 60 periods, loaded, received three days after the deadline.
+    assert gate(url, deliver(tmp_path / "a", year="2022-23", tables=tables_for_2022_23(60)),
+                "run-1", datetime(2023, 7, 3, 12)) == "loaded"
     # 2023-24: MISSING 'X' on line 4 fails DfE rule 1006; the corrected return then loads.
     spoiled = good_tables()
     spoiled["missing"][2]["MISSING"] = "X"
-    assert gate(url, deliver_on(tmp_path / "b", datetime(2024, 5, 1, 9), year="2023-24",
-                                tables=spoiled), "run-2") == "quarantined"
-    assert gate(url, deliver_on(tmp_path / "c", datetime(2024, 5, 20, 9), year="2023-24"),
-                "run-3") == "loaded"
+    assert gate(url, deliver(tmp_path / "b", year="2023-24", tables=spoiled), "run-2",
+                datetime(2024, 5, 1, 9)) == "quarantined"
+    assert gate(url, deliver(tmp_path / "c", year="2023-24"), "run-3",
+                datetime(2024, 5, 20, 9)) == "loaded"
     build_dq_marts(url, monkeypatch, tmp_path)
 
     submissions = {r[0]: r[1:] for r in query(url, """

@@ -83,7 +83,7 @@ def test_the_report_and_the_marts_say_a_return_was_released(
     sid = quarantined(warehouse_url, tmp_path)
     release.release(warehouse_url, sid, "historic year")
     out = tmp_path / "reports"
-    reports.write_all(warehouse_url, out, with_data_docs=False)
+    reports.write_all(warehouse_url, out, with_catalogue=False)
     page = next(out.glob(f"*/{sid}/index.html")).read_text()
     assert "Loaded with its failures (" in page and "because: historic year" in page
     dbt_build(warehouse_url, tmp_path, monkeypatch, "run", "--select", "+fct_missing_incidents")

@@ -10,3 +10,13 @@
 {% macro dq_as_of() -%}
     {%- if var('dq_as_of', none) -%} '{{ var("dq_as_of") }}'::date {%- else -%} current_date {%- endif -%}
 {%- endmacro %}
+
+{#- The day the warehouse began collecting returns: var collection_started (the setting of the
+    same name, passed by the nightly run when set) or else the UK day of the first submission
+    received (`received_at` of the relation given). A year whose deadline fell before it was
+    backfilled: never late, never overdue. mfc.cross_submission says the same for the gate. -#}
+{% macro collection_started(submissions) -%}
+    {%- if var('collection_started', none) -%} '{{ var("collection_started") }}'::date
+    {%- else -%} (select min((received_at at time zone 'Europe/London')::date) from {{ submissions }})
+    {%- endif -%}
+{%- endmacro %}

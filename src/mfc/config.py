@@ -11,6 +11,7 @@ import json
 import os
 import tomllib
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ FILE_KEYS = {
     "airflow.port": "MFC_AIRFLOW_PORT",
     "airflow.parallelism": "MFC_AIRFLOW_PARALLELISM",
     "airflow.database": "MFC_AIRFLOW_DATABASE",
+    "collection_started": "MFC_COLLECTION_STARTED",
 }
 _PATH_KEYS = {"landing_dir", "state_dir"}  # relative to the file's folder
 
@@ -172,6 +174,20 @@ def airflow_parallelism() -> int:
 def airflow_database() -> str:
     """The local Airflow's metadata database, on the warehouse's server."""
     return setting("airflow.database") or "mfc_airflow"
+
+
+def collection_started() -> date | None:
+    """The day the warehouse began collecting returns (an ISO date), if set. A return whose
+    deadline fell before it is a backfill: never late, and never overdue when missing. Unset:
+    the day of the warehouse's first received submission (mfc.cross_submission)."""
+    value = setting("collection_started")
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigurationError(f"collection_started ({FILE_KEYS['collection_started']}) = "
+                                 f"{value!r} is not a date such as 2024-04-01") from None
 
 
 def dbt_project_dir() -> Path:

@@ -6,12 +6,13 @@ year is held back until the authority confirms it.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import psycopg
 
 from expectations import council as council_checks
+from mfc import config
 from mfc.gates import CheckResult
 from mfc.returns.council import CollectionYear, deadline
 
@@ -125,16 +126,50 @@ def police_reconciliation(conn: psycopg.Connection, gss: str, year: CollectionYe
         "returned.", POLICE_RATIO)
 
 
-def late(delivered_at: datetime | None, year: CollectionYear) -> CheckResult:
+def collection_started(first_received: datetime | None) -> date | None:
+    """The day the warehouse began collecting: the setting collection_started, else the UK day
+    of its first received submission (None: nothing received yet)."""
+    configured = config.collection_started()
+    if configured is not None:
+        return configured
+    return first_received.astimezone(LONDON).date() if first_received else None
+
+
+def first_received(conn: psycopg.Connection) -> datetime | None:
+    return conn.execute("select min(received_at) from audit.submissions").fetchone()[0]
+
+
+def backfilled(year: CollectionYear, started: date | None) -> bool:
+    """A year whose deadline fell before the warehouse began collecting: its returns came in
+    as a backfill, never late, and a missing one is not overdue."""
+    return started is not None and deadline(year) < started
+
+
+def received_late(received_at: datetime, year: CollectionYear, started: date | None) -> bool:
+    """Received by the warehouse after the deadline (a UK date), and not a backfill."""
+    return (not backfilled(year, started)
+            and received_at.astimezone(LONDON).date() > deadline(year))
+
+
+def late(conn: psycopg.Connection, received_at: datetime, year: CollectionYear) -> CheckResult:
+    """Judged on when the warehouse received the return (audit.submissions.received_at, set at
+    registration), not on the files' modification times: a file copied or re-exported keeps or
+    loses its date by accident, and a backfilled historic year is not late. conn: the
+    warehouse, for when it began collecting (mfc check: the configured one; the return itself
+    was received just now)."""
     check = _check("mfc.submission.late")
     due = deadline(year)
-    if delivered_at is not None:
-        delivered_at = delivered_at.astimezone(LONDON)  # the deadline is a UK date
-    if delivered_at is None or delivered_at.date() <= due:
+    started = collection_started(first_received(conn))
+    if backfilled(year, started):
+        return CheckResult(check, "PASS", 0, 1, message=(
+            f"Not late: the deadline of {due:%d/%m/%Y} fell before the warehouse began "
+            f"collecting returns on {started:%d/%m/%Y}; {year.label} was backfilled."))
+    received = received_at.astimezone(LONDON)  # the deadline is a UK date
+    if not received_late(received_at, year, started):
         return CheckResult(check, "PASS", 0, 1)
     return CheckResult(check, "WARNING", 1, 1,
-                       [{"file": "", "values": {"delivered": f"{delivered_at:%d/%m/%Y}"}}],
-                       f"Delivered on {delivered_at:%d/%m/%Y}, after the deadline of "
+                       [{"file": "", "values": {"received": f"{received:%d/%m/%Y}"}}],
+                       f"Received on {received:%d/%m/%Y}, after the deadline of "
                        f"{due:%d/%m/%Y}.")
 
 

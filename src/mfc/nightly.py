@@ -21,8 +21,23 @@ log = logging.getLogger(__name__)
 
 CONNECTIONS_PER_GATE = 2  # a gate task's psycopg connection and GX's (unpooled)
 DBT_THREADS = 2           # the dbt profile's (cosmos_configs; dbt/profiles.yml too)
-# The nightly build of the marts goes aside, to be gated and then published (mfc.mart_builds).
-DBT_VARS = {"marts_schema": mart_builds.BUILD}
+
+
+def _dbt_vars() -> dict[str, str]:
+    """The nightly build of the marts goes aside, to be gated and then published
+    (mfc.mart_builds); the dq marts judge lateness from the day collection began, as the gate
+    does (config.collection_started; unset, both take the first submission received)."""
+    found = {"marts_schema": mart_builds.BUILD}
+    try:
+        started = config.collection_started()
+    except config.ConfigurationError:
+        started = None  # the gate's lateness check stops on it, with the one line
+    if started:
+        found["collection_started"] = started.isoformat()
+    return found
+
+
+DBT_VARS = _dbt_vars()
 
 
 class MartGateFailed(RuntimeError):
@@ -102,7 +117,7 @@ def _each(batches: Sequence[Any] | None) -> list[Any]:
 
 
 def write_reports() -> dict[str, int]:
-    """Rewrite every submission's data-quality report, the national page and the Data Docs."""
+    """Rewrite every submission's data-quality report, the national page and the check catalogue."""
     from mfc import reports
 
     out = config.reports_dir()

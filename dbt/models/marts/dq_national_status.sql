@@ -1,7 +1,8 @@
 -- Every English authority in being at the end of each collection year that any council has
 -- returned for, x that year: returned or not, by the deadline or not, and one national status.
--- The deadline is return_deadline() (macros/return_deadline.sql); "overdue" is judged on
--- dq_as_of() (var dq_as_of, else today).
+-- The deadline is return_deadline() (macros/return_deadline.sql); "late" is judged on when the
+-- warehouse received the first submission, "overdue" on dq_as_of() (var dq_as_of, else today);
+-- neither applies to a year whose deadline fell before collection_started() (a backfill).
 with authorities as (
     select * from {{ ref('dim_authorities') }}
     where country = 'England'
@@ -47,7 +48,11 @@ judged as (
         history.latest_submission_id,
         history.latest_status,
         history.loaded_submission_id,
-        history.first_delivered_at
+        history.first_delivered_at,
+        history.first_received_at,
+        {{ return_deadline('expected.period_end') }}
+            >= coalesce({{ collection_started(ref('dq_submissions')) }}, '-infinity'::date)
+            as is_collected
     from expected
     left join history
         on history.authority_gss = expected.authority_gss
@@ -68,15 +73,18 @@ final as (
         latest_status,
         loaded_submission_id,
         first_delivered_at,
-        -- Null when nothing was delivered: that is overdue (or not yet due), not late.
-        (first_delivered_at at time zone 'Europe/London')::date > deadline as is_late,
-        not has_returned and {{ dq_as_of() }} > deadline as is_overdue,
+        first_received_at,
+        -- Null when nothing was received: that is overdue (or not yet due), not late.
+        is_collected and (first_received_at at time zone 'Europe/London')::date > deadline
+            as is_late,
+        is_collected and not has_returned and {{ dq_as_of() }} > deadline as is_overdue,
         -- No else: a state these rules miss is null, and the not_null test says so.
         case
             when loaded_submission_id is not null then 'loaded'
             when latest_status in ('received', 'gated') then 'received'
             when latest_status = 'quarantined' then 'quarantined'
-            when not has_returned and {{ dq_as_of() }} > deadline then 'overdue'
+            when is_collected and not has_returned and {{ dq_as_of() }} > deadline
+                then 'overdue'
             when not has_returned then 'not returned'
         end as national_status
     from judged

@@ -186,6 +186,7 @@ class CouncilReturns(ReturnKind):
     readable = _check("mfc.file.readable")
     batch_size = 60  # a few authorities' ten years
     raw_tables = ("raw.council_header", "raw.council_episodes", "raw.council_missing")
+    cross_submission = council_checks.CROSS_SUBMISSION
     gate_after = ("police",)  # reconciled with the police months loaded the same night
 
     def discover(self, landing_dir: Path) -> list[Delivery]:
@@ -264,7 +265,7 @@ class CouncilReturns(ReturnKind):
                 cross_submission.police_reconciliation(conn, waiting.gss, year,
                                                        rows["missing"]),
             ]
-        return [*results, cross_submission.late(waiting.delivered_at, year),
+        return [*results, cross_submission.late(conn, waiting.received_at, year),
                 cross_submission.not_superseded()]
 
     def promote(self, conn: psycopg.Connection, waiting: Waiting) -> str:

@@ -1,11 +1,14 @@
 """Data-quality reports: a page and a CSV of failing rows for every submission, a national page,
-and Data Docs of the checks.
+and the check catalogue.
 
     reports/index.html                                  every return and its status
     reports/<authority>/<submission_id>/index.html      one submission's report
-    reports/<authority>/<submission_id>/failing_rows.csv
+    reports/<authority>/<submission_id>/failing_rows.csv  (safe to open in a spreadsheet)
     reports/reported-vs-measured.html                   reported figures beside the warehouse's
-    reports/data-docs/index.html                        the GX suites behind the gate
+    reports/checks/index.html                           the check catalogue: every check the gate
+                                                        runs, how to fix it, what GX runs
+
+Every page is one file, offline: Jinja2 templates (templates/), inline CSS, nothing fetched.
 
 <authority> is the GSS code (a force's for police), else a safe form of the folder name as
 delivered. Everything is rewritten on every run; each file is replaced whole (written beside it,
@@ -22,7 +25,7 @@ import psycopg
 
 from mfc import faults
 from mfc.reports import (
-    data_docs,
+    catalogue_page,
     failing_rows,
     national_page,
     reported_page,
@@ -34,14 +37,15 @@ log = logging.getLogger(__name__)
 
 
 def write_all(url: str, out: Path, today: date | None = None,
-              with_data_docs: bool = True) -> dict[str, int]:
-    """Write every report under out; return how many of each were written."""
+              with_catalogue: bool = True) -> dict[str, int]:
+    """Write every report under out; return how many of each were written. with_catalogue:
+    the check catalogue too (it imports Great Expectations, seconds)."""
     out.mkdir(parents=True, exist_ok=True)
     names = Names()
-    docs = None
-    if with_data_docs:
-        data_docs.build(out / "data-docs")
-        docs = "data-docs/index.html"
+    catalogue = None
+    if with_catalogue:
+        catalogue_page.build(out / catalogue_page.FOLDER)
+        catalogue = f"{catalogue_page.FOLDER}/index.html"
     with psycopg.connect(url) as conn:
         warehouse = Warehouse(conn)
         for s in warehouse.submissions:
@@ -54,10 +58,10 @@ def write_all(url: str, out: Path, today: date | None = None,
         if compared is not None:
             write_text(out / reported_page.FILE, compared)
         write_text(out / "index.html",
-                   national_page.render(warehouse, names, today or date.today(), docs,
+                   national_page.render(warehouse, names, today or date.today(), catalogue,
                                         reported_page.FILE if compared else None))
     counts = {"submission_reports": len(warehouse.submissions), "national_pages": 1,
-              "reported_pages": int(compared is not None), "data_docs": int(with_data_docs)}
+              "reported_pages": int(compared is not None), "check_catalogues": int(with_catalogue)}
     log.info("wrote %d submission report(s) and the national page to %s",
              counts["submission_reports"], out)
     return counts

@@ -28,6 +28,50 @@ LATEST_CHECKS = """
     order by submission_id, check_id, checked_at desc, run_id desc
 """
 
+# A failed check's report shows this many groups of failing rows (the largest first), and this
+# many lines of each; failing_rows.csv has every row kept.
+FIRST_GROUPS = 10
+FIRST_LINES = 5
+
+# Failing rows (dq.failing_rows, up to 1000 kept per check) of the latest run of each failed
+# check, grouped by check and cause: the rows of one check in one file with the same offending
+# values are one group. Set-based, over every submission at once; the FIRST_GROUPS largest
+# groups of each check are returned, with how many groups and rows there are in all.
+FAILURE_GROUPS = f"""
+    with latest as (
+        select distinct on (submission_id, check_id) submission_id, check_id, run_id, result
+        from dq.check_results
+        order by submission_id, check_id, checked_at desc, run_id desc
+    ),
+    grouped as (
+        select f.submission_id, f.check_id, f.file_name, f."values",
+               count(*) as row_count,
+               count(f.line_no) as with_line,
+               (array_agg(f.line_no order by f.line_no)
+                   filter (where f.line_no is not null))[1:{FIRST_LINES}] as first_lines,
+               min(f.line_no) as first_line
+        from dq.failing_rows f
+        join latest l on l.submission_id = f.submission_id and l.check_id = f.check_id
+                     and l.run_id = f.run_id
+        where l.result in ('FAIL', 'WARNING')
+        group by f.submission_id, f.check_id, f.file_name, f."values"
+    ),
+    ranked as (
+        select *,
+               row_number() over (partition by submission_id, check_id
+                                  order by row_count desc, first_line nulls first, file_name,
+                                           "values"::text) as rank,
+               count(*) over (partition by submission_id, check_id) as group_count,
+               sum(row_count) over (partition by submission_id, check_id) as rows_kept
+        from grouped
+    )
+    select submission_id, check_id, group_count, rows_kept, file_name, "values", row_count,
+           with_line, coalesce(first_lines, '{{}}')
+    from ranked
+    where rank <= {FIRST_GROUPS}
+    order by submission_id, check_id, rank
+"""
+
 
 @dataclass(frozen=True)
 class CheckOutcome:
@@ -41,6 +85,35 @@ class CheckOutcome:
     checked_count: int | None
     message: str
     examples: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class FailureGroup:
+    """Failing rows of one check in one file with the same offending values."""
+
+    file_name: str
+    values: dict[str, Any]      # column as delivered -> value (None: blank)
+    rows: int                   # failing rows kept with these values
+    lines: list[int]            # the first FIRST_LINES of them, as delivered (1 = column names)
+    whole_file: int             # rows that are the file as a whole (no line)
+
+    @property
+    def more_lines(self) -> int:
+        """Lines of the group not in lines (failing_rows.csv has them)."""
+        return self.rows - self.whole_file - len(self.lines)
+
+
+@dataclass(frozen=True)
+class FailureGroups:
+    """A failed check's failing rows, grouped by cause, the largest groups first."""
+
+    groups: list[FailureGroup]  # the first FIRST_GROUPS
+    total_groups: int
+    rows_kept: int              # rows kept in dq.failing_rows (unexpected_count counts all)
+
+    @property
+    def more_groups(self) -> int:
+        return self.total_groups - len(self.groups)
 
 
 @dataclass(frozen=True)
@@ -161,6 +234,22 @@ class Warehouse:
                 "select submission_id, released_by, released_at, reason from audit.releases"):
             by_id[sid].release = (who, when, why)
         return submissions
+
+    @cached_property
+    def _failure_groups(self) -> dict[tuple[int, str], FailureGroups]:
+        grouped: dict[tuple[int, str], FailureGroups] = {}
+        for (sid, check_id, total, kept, file_name, values, rows, with_line,
+             lines) in self._conn.execute(FAILURE_GROUPS).fetchall():
+            key = (sid, check_id)
+            if key not in grouped:
+                grouped[key] = FailureGroups([], total, kept)
+            grouped[key].groups.append(
+                FailureGroup(file_name, values, rows, list(lines), rows - with_line))
+        return grouped
+
+    def failure_groups(self, submission: Submission, check_id: str) -> FailureGroups | None:
+        """A failed check's failing rows grouped by cause; None when none were kept."""
+        return self._failure_groups.get((submission.submission_id, check_id))
 
     @cached_property
     def _same_return(self) -> dict[tuple[str, str, str], list[Submission]]:

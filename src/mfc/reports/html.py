@@ -129,3 +129,17 @@ def templates() -> jinja2.Environment:
 def render(template: str, **context: object) -> str:
     """A page from its template (which extends base.html and sets title)."""
     return templates().get_template(template).render(**context)
+
+
+# Added for the submission page and the check catalogue (issue 15): captions read as a title
+# of their table; the catalogue's wide table fits the page, its SQL wrapped.
+STYLE += """
+caption { text-align: left; font-weight: bold; padding: 0.3em 0; }
+table.checks { width: 100%; table-layout: fixed; }
+table.checks th, table.checks td { overflow-wrap: anywhere; }
+table.checks col.id { width: 18%; } table.checks col.stage { width: 8%; }
+table.checks col.severity { width: 8%; } table.checks col.message { width: 23%; }
+table.checks col.fix { width: 23%; } table.checks col.runs { width: 20%; }
+table.checks pre { white-space: pre-wrap; font-size: 0.85em; }
+table.checks ul.settings { padding-left: 1.2em; margin: 0.3em 0; }
+"""

@@ -1,7 +1,7 @@
 """reports/reported-vs-measured.html: each reported figure (FOI answers, published tables) beside
 the warehouse's own count of the same thing (marts.agg_reported_vs_measured), the largest
 differences first, so a statistician sees at once which published figures the returns bear
-out and which they do not.
+out and which they do not. The page is templates/reported.html.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import psycopg
 
 from mfc.reports import html
-from mfc.reports.html import table
 
 FILE = "reported-vs-measured.html"
 
@@ -51,21 +50,9 @@ def render(conn: psycopg.Connection) -> str | None:
         "from marts.agg_reported_vs_measured").fetchall()
     lines = [
         [r[0], _period(r[1], r[2], r[3]), _measure(r[4], r[5], r[6], r[7]),
-         f"{r[8]} ({r[9].replace('_', ' ')})", r[10] if r[10] is not None else "(blank)",
+         f"{r[8]} ({r[9].replace('_', ' ')})", r[10],
          r[11] if r[12] is None else f"{r[12]} to {r[11]}",
          f"{r[13]} of {r[14]}", r[15] if not r[16] else "within"]
         for r in rows[:MAX_ROWS]]
-    more = (f"<p>The {MAX_ROWS} largest differences of {total} are shown; "
-            "marts.agg_reported_vs_measured holds them all.</p>" if total > MAX_ROWS else "")
-    body = [
-        "<h1>Reported figures beside the warehouse's counts</h1>",
-        f"<p>{total} reported figures; the warehouse's own count lies within {within} of them "
-        "(a suppressed or rounded figure is a range). The warehouse counts the same measure, "
-        "area, period and group from the council returns and police files it holds; "
-        "'Returns held' says how many of the returns for that span it has, and a count made "
-        "from fewer than all of them falls short. Largest differences first.</p>",
-        more,
-        table(HEADER, lines, css_class="returns") if lines
-        else "<p>No reported figures yet.</p>",
-    ]
-    return html.page("Reported figures beside the warehouse's counts", "\n".join(body))
+    return html.render("reported.html", title="Reported figures beside the warehouse's counts",
+                       total=total, within=within, shown=MAX_ROWS, header=HEADER, rows=lines)

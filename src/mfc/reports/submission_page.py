@@ -1,220 +1,279 @@
 """One submission's report (reports/<authority>/<submission_id>/index.html), for the data team
-that sent it: the outcome first, then what failed with the rows to fix, then context."""
+that sent it: a one-line verdict and the checks by severity first, then each failed check with
+what is wrong, how to fix it and its failing rows grouped by cause, then context.
+
+The same page reports a return that was only checked (mfc check, mfc serve-check: gated in a
+scratch database, never submitted): render(..., checking=True). Rendered from
+templates/submission.html; this module only gathers what the template shows.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from expectations import aggregate as aggregate_checks
 from expectations import council as council_checks
 from expectations import police as police_checks
+from expectations.checks import Check
 from mfc.kinds import kind
 from mfc.reports import html
-from mfc.reports.facts import Changes, CheckOutcome, Names, Submission, Warehouse
-from mfc.reports.html import Bar, link, table
+from mfc.reports.facts import Changes, CheckOutcome, FailureGroups, Names, Submission, Warehouse
+from mfc.reports.html import Bar
 from mfc.returns.council import CollectionYear
 
 RESULTS = ("FAIL", "WARNING", "NOT_RUN", "PASS")
+STAGES = ("file", "structure", "content", "cross-table", "cross-submission")
+SEVERITIES = ("blocking", "warning")
 MONTHS_CHARTED = 24  # a force's chart: the two years up to the month reported on
 
+# Every check of every return kind, by id: its columns' order and its how-to-fix line.
+CATALOGUE: dict[str, Check] = {
+    c.check_id: c for c in (*council_checks.ALL, *police_checks.ALL, *aggregate_checks.ALL)}
 
-def render(s: Submission, warehouse: Warehouse, names: Names) -> str:
+
+def render(s: Submission, warehouse: Warehouse, names: Names, *, checking: bool = False,
+           csv_href: str = "failing_rows.csv") -> str:
+    """The page. checking: a return checked before it was submitted (no link to the national
+    page, "would be" in the verdict, no history unless the warehouse has some); csv_href: the
+    link to its failing rows as CSV (a data: URI on mfc serve-check's page)."""
     name = names.of(s)
     code = s.authority_gss or "not a recognised code"
-    title = f"Data-quality report: {name} ({code}), {_what(s)}"
-    sections = [
-        f"<h1>{html.escape(title)}</h1>",
-        f'<p>{link("../../index.html", "All returns")} · '
-        f'{link("failing_rows.csv", "Every failing row as CSV (failing_rows.csv)")}</p>',
-        _summary(s, name, code),
-        _failures(s),
-        _not_run(s),
-        _changes(warehouse.changes(s)),
-        _history(s, warehouse),
-        _passed(s),
-    ]
-    return html.page(title, "\n".join(part for part in sections if part))
+    what = f"{kind(s.source).label} {s.collection_year}"
+    if checking:
+        title = f"Check of a return not yet submitted: {name} ({code}), {what}"
+    else:
+        title = f"Data-quality report: {name} ({code}), {what}"
+    return html.render(
+        "submission.html",
+        title=title,
+        checking=checking,
+        csv_href=csv_href,
+        s=s,
+        verdict=verdict(s, checking),
+        facts=_facts(s, name, code, checking),
+        by_severity=[(c.severity, c.failed, c.passed, c.not_run, c.total)
+                     for c in by_severity(s)],
+        failures=[_failure(s, c, warehouse) for c in _ordered(s, "FAIL", "WARNING")],
+        not_run=_ordered(s, "NOT_RUN"),
+        passed=_ordered(s, "PASS"),
+        changes=_changes(warehouse.changes(s)),
+        history=_history(s, warehouse, checking),
+    )
 
 
-def _what(s: Submission) -> str:
-    return f"{kind(s.source).label} {s.collection_year}"
+def _plural(n: int, thing: str) -> str:
+    return f"{n} {thing}" if n == 1 else f"{n} {thing}s"
 
 
-def outcome(s: Submission, warehouse: Warehouse | None = None) -> str:
-    """The submission's fate in words."""
+def verdict(s: Submission, checking: bool = False) -> str:
+    """The submission's fate in one line, e.g. 'Quarantined: 3 blocking checks failed, 214 rows
+    to fix.'; checking: what the nightly run would do ('Would be loaded.')."""
+    failed = s.blocking_failures()
+    warnings = s.count("WARNING")
+    to_fix = sum(c.unexpected_count or 0 for c in failed)
+    why = (f"{_plural(len(failed), 'blocking check')} failed, {_plural(to_fix, 'row')} to fix"
+           + (f"; {_plural(warnings, 'warning')}" if warnings else "")) if failed else ""
+    with_warnings = f" with {_plural(warnings, 'warning')}" if warnings else ""
+    if checking and s.status in ("loaded", "quarantined"):
+        if s.status == "quarantined":
+            return f"Would be quarantined: {why}." if why else "Would be quarantined."
+        return f"Would be loaded{with_warnings}."
     if s.status == "quarantined":
-        failed = s.blocking_failures()
-        ids = ", ".join(c.check_id for c in failed)
-        return (f"Not loaded: {len(failed)} blocking check(s) failed ({ids})." if failed
-                else "Not loaded: quarantined.")
+        return f"Quarantined: {why}." if why else "Quarantined."
     if s.status == "superseded":
-        failed = s.blocking_failures()
-        why = (f"Not loaded: {len(failed)} blocking check(s) failed "
-               f"({', '.join(c.check_id for c in failed)}). " if failed else "")
-        return f"{why}Superseded by submission {s.superseded_by}: that return is used instead."
+        return (f"Superseded by submission {s.superseded_by}, which is used instead."
+                + (f" This one was not loaded: {why}." if why else ""))
     if s.status == "loaded" and s.release:
-        who, when, why = s.release
-        failed = ", ".join(c.check_id for c in s.blocking_failures())
-        return (f"Loaded with its failures ({failed or 'none'}): released from quarantine by "
-                f"{who} on {html.when(when)}, because: {why}")
+        who, when, because = s.release
+        ids = ", ".join(c.check_id for c in failed)
+        return (f"Loaded with its failures ({ids or 'none'}): released from quarantine by "
+                f"{who} on {html.when(when)}, because: {because}")
     if s.status == "loaded":
-        warnings = s.count("WARNING")
-        return "Loaded." + (f" {warnings} check(s) gave a warning." if warnings else "")
+        return f"Loaded{with_warnings}."
     return "Received, not checked yet."
 
 
-def _summary(s: Submission, name: str, code: str) -> str:
-    files = ", ".join(f.file_name for f in s.files) or "none"
+@dataclass(frozen=True)
+class SeverityCounts:
+    severity: str
+    failed: int      # FAIL, or WARNING for a warning check
+    passed: int
+    not_run: int
+
+    @property
+    def total(self) -> int:
+        return self.failed + self.passed + self.not_run
+
+
+def by_severity(s: Submission) -> list[SeverityCounts]:
+    """Checks by severity (blocking, warning) and result (failed, passed, not run)."""
+    def count(severity: str, *results: str) -> int:
+        return sum(c.severity == severity and c.result in results for c in s.checks.values())
+
+    return [SeverityCounts(severity, count(severity, "FAIL", "WARNING"), count(severity, "PASS"),
+                           count(severity, "NOT_RUN")) for severity in SEVERITIES]
+
+
+def _facts(s: Submission, name: str, code: str, checking: bool) -> list[tuple[str, str]]:
     period = (f"{s.period_start:%d %B %Y} to {s.period_end:%d %B %Y}"
               if s.period_start and s.period_end else "not recognised")
-    superseded = ""
-    if s.superseded_by:
-        superseded = " " + link(f"../{s.superseded_by}/index.html",
-                                f"See submission {s.superseded_by}.")
-    facts = table(None, [
+    files = ("Files", ", ".join(f.file_name for f in s.files) or "none")
+    if checking:  # a scratch database's submission id and status mean nothing to the reader
+        return [("Checked for", f"{name} ({code}); as given: {s.authority_as_delivered}"),
+                ("Return", f"{s.source}, {s.collection_year} ({period})"), files,
+                ("Checked", html.when(s.received_at)),
+                ("Submitted", "no: nothing was stored or sent")]
+    return [
         ("Returned by", f"{name} ({code}); folder as delivered: {s.authority_as_delivered}"),
         ("Return", f"{s.source}, {s.collection_year} ({period})"),
-        ("Files", files),
+        files,
         ("Delivered", html.when(s.delivered_at)),
         ("Received", html.when(s.received_at)),
         ("Submission", str(s.submission_id)),
         ("Status", s.status),
-    ], css_class="facts")
-    counts = ", ".join(f"{s.count(r)} {r}" for r in ("PASS", "WARNING", "FAIL", "NOT_RUN"))
-    return (f'<section id="summary"><h2>Summary</h2>'
-            f'<p id="outcome" class="outcome {s.status}">{html.escape(outcome(s))}'
-            f"{superseded}</p>{facts}<p id=\"check-counts\">Checks: {counts}.</p></section>")
+    ]
 
 
-def _ordered(s: Submission, result: str) -> list[CheckOutcome]:
-    order = ("file", "structure", "content", "cross-table", "cross-submission")
-    return sorted((c for c in s.checks.values() if c.result == result),
-                  key=lambda c: (order.index(c.stage), c.check_id))
+def _ordered(s: Submission, *results: str) -> list[CheckOutcome]:
+    """The checks with these results, in that order, each by stage then id."""
+    return sorted((c for c in s.checks.values() if c.result in results),
+                  key=lambda c: (results.index(c.result), STAGES.index(c.stage), c.check_id))
 
 
-def _failures(s: Submission) -> str:
-    checks = _ordered(s, "FAIL") + _ordered(s, "WARNING")
-    if not checks:
-        return '<section id="failures"><h2>Failed checks and warnings</h2><p>None.</p></section>'
-    parts = ['<section id="failures"><h2>Failed checks and warnings</h2>']
-    for check in checks:
-        rows = (f"{check.unexpected_count} failing row(s)" if check.unexpected_count is not None
-                else "failing rows not counted")
-        if check.checked_count is not None:
-            rows += f" of {check.checked_count} checked"
-        shown = (f" The first {len(check.examples)} are below; failing_rows.csv has them all."
-                 if check.unexpected_count and check.unexpected_count > len(check.examples)
-                 else "")
-        parts.append(
-            f'<article class="check {check.result}" id="check-{html.escape(check.check_id)}">'
-            f"<h3>{html.escape(check.check_id)}: {check.result}</h3>"
-            f"<p>Stage {check.stage}, severity {check.severity}; {rows}.{shown}</p>"
-            f'<p class="message">{html.escape(check.message)}</p>'
-            f"{_examples(check)}</article>")
-    parts.append("</section>")
-    return "".join(parts)
+@dataclass(frozen=True)
+class Failure:
+    """A failed check as the page shows it."""
+
+    check: CheckOutcome
+    fix: str                       # how to fix (expectations.fixes), '' when none is written
+    rows: str                      # '100 failing rows of 2000 checked'
+    header: list[str]              # the groups table's columns
+    groups: list[list[Any]]        # its rows: file, values..., rows, lines
+    more_groups: int               # groups not shown
+    kept_note: str                 # when dq.failing_rows keeps fewer rows than failed
 
 
-_CATALOGUE_COLUMNS = {c.check_id: c.columns
-                      for c in (*council_checks.ALL, *police_checks.ALL, *aggregate_checks.ALL)}
+def _failure(s: Submission, check: CheckOutcome, warehouse: Warehouse) -> Failure:
+    rows = (_plural(check.unexpected_count, "failing row")
+            if check.unexpected_count is not None else "failing rows not counted")
+    if check.checked_count is not None:
+        rows += f" of {check.checked_count} checked"
+    catalogued = CATALOGUE.get(check.check_id)
+    found = warehouse.failure_groups(s, check.check_id)
+    header, groups = _groups(check, found, catalogued.columns if catalogued else ())
+    kept_note = ""
+    if found and check.unexpected_count and check.unexpected_count > found.rows_kept:
+        kept_note = (f"The first {found.rows_kept} failing rows are kept and grouped here and "
+                     f"in failing_rows.csv; fix them and check again to find the others.")
+    return Failure(check, catalogued.fix if catalogued else "", rows, header, groups,
+                   found.more_groups if found else 0, kept_note)
 
 
-def _examples(check: CheckOutcome) -> str:
-    if not check.examples:
-        return ""
+def _groups(check: CheckOutcome, found: FailureGroups | None,
+            order: tuple[str, ...]) -> tuple[list[str], list[list[Any]]]:
+    """The groups table: a column per offending value (in the check's own order; others, such
+    as CONFLICTS_WITH, after), then how many rows and which lines."""
+    if not found:
+        return [], []
     columns: list[str] = []
-    for example in check.examples:
-        columns += [c for c in example.get("values", {}) if c not in columns]
-    # Stored examples are JSON objects, which keep no order: show the check's own order.
-    order = _CATALOGUE_COLUMNS.get(check.check_id, ())
-    columns.sort(key=lambda c: order.index(c) if c in order else len(order))
-    problem = any("problem" in e for e in check.examples)
-    header = ["File", "Line", *columns, *(["Problem"] if problem else [])]
-    rows = []
-    for example in check.examples:
-        values = example.get("values", {})
-        line = example.get("line")
-        rows.append([example.get("file"), line if line is not None else "whole file",
-                     *(values.get(c) for c in columns),
-                     *([example.get("problem")] if problem else [])])
-    return table(header, rows, css_class="examples")
+    for group in found.groups:
+        columns += [c for c in group.values if c not in columns]
+    # jsonb keeps no order of its own: show the check's.
+    seen = {c: i for i, c in enumerate(columns)}
+    columns.sort(key=lambda c: (order.index(c) if c in order else len(order), seen[c]))
+    rows = [[group.file_name, *(_value(group.values, c) for c in columns), group.rows,
+             _lines(group.lines, group.more_lines, group.whole_file)]
+            for group in found.groups]
+    return ["File", *columns, "Rows", "Lines as delivered"], rows
 
 
-def _not_run(s: Submission) -> str:
-    checks = _ordered(s, "NOT_RUN")
-    if not checks:
-        return ""
-    items = "".join(f"<li><strong>{html.escape(c.check_id)}</strong>: "
-                    f"{html.escape(c.message)}</li>" for c in checks)
-    return f'<section id="not-run"><h2>Checks not run</h2><ul>{items}</ul></section>'
+def _value(values: dict[str, Any], column: str) -> str | None:
+    value = values.get(column)
+    return None if value is None else str(value)
 
 
-def _passed(s: Submission) -> str:
-    checks = _ordered(s, "PASS")
-    items = "".join(f"<li>{html.escape(c.check_id)}</li>" for c in checks) or "<li>None.</li>"
-    return (f'<section id="passed"><h2>Checks passed ({len(checks)})</h2>'
-            f'<ul class="passed">{items}</ul></section>')
+def _lines(lines: list[int], more: int, whole_file: int) -> str:
+    """'lines 2, 5, 9, 14, 20 and 95 more' (line 1 holds the column names)."""
+    parts = []
+    if whole_file:
+        parts.append("the file as a whole")
+    if lines:
+        listed = ", ".join(str(n) for n in lines)
+        parts.append(("line " if len(lines) == 1 and not more else "lines ") + listed
+                     + (f" and {more} more" if more else ""))
+    return "; ".join(parts)
 
 
-def _changes(changes: Changes | None) -> str:
+@dataclass(frozen=True)
+class ChangesView:
+    heading: str
+    before_id: int
+    before_status: str
+    files: list[tuple[str, str]]
+    rows: list[tuple[str, object, object]]
+    results: list[tuple[str, str, str]]
+    periods: str | None
+
+
+def _changes(changes: Changes | None) -> ChangesView | None:
     if changes is None:
-        return ""
+        return None
     before = changes.before
-    heading = f"What changed since submission {before.submission_id}"
-    earlier = link(f"../{before.submission_id}/index.html", str(before.submission_id))
-    files = ([(name, "changed") for name in changes.files_changed]
-             + [(name, "added") for name in changes.files_added]
-             + [(name, "removed") for name in changes.files_removed])
-    parts = [f'<section id="changes"><h2>{heading}</h2>',
-             f"<p>Submission {earlier} was {before.status}.</p>",
-             "<h3>Files</h3>",
-             table(("File", "Change"), files, css_class="files-changed") if files
-             else "<p>The same files with the same contents.</p>",
-             "<h3>Rows per table</h3>",
-             table(("Table", "Before", "Now"),
-                   [(t, b if b is not None else "not read", a if a is not None else "not read")
-                    for t, (b, a) in changes.rows.items()]),
-             "<h3>Checks whose result changed</h3>",
-             table(("Check", "Before", "Now"),
-                   [(c, b or "not run then", a or "not run now") for c, b, a in changes.results],
-                   css_class="results-changed") if changes.results
-             else "<p>Every check has the same result.</p>"]
+    periods = None
     if changes.periods_added is not None:
-        parts.append(f'<p id="periods-changed">Missing/away periods (compared on child, start and '
-                     f"end date): {changes.periods_added} added, {changes.periods_removed} "
-                     "removed.</p>")
-    else:
-        parts.append("<p>Periods added and removed are compared only when both returns were "
-                     "loaded.</p>")
-    parts.append("</section>")
-    return "".join(parts)
+        periods = (f"Missing/away periods (compared on child, start and end date): "
+                   f"{changes.periods_added} added, {changes.periods_removed} removed.")
+    return ChangesView(
+        heading=f"What changed since submission {before.submission_id}",
+        before_id=before.submission_id,
+        before_status=before.status,
+        files=([(n, "changed") for n in changes.files_changed]
+               + [(n, "added") for n in changes.files_added]
+               + [(n, "removed") for n in changes.files_removed]),
+        rows=[(t, b if b is not None else "not read", a if a is not None else "not read")
+              for t, (b, a) in changes.rows.items()],
+        results=[(c, b or "not run then", a or "not run now") for c, b, a in changes.results],
+        periods=periods,
+    )
 
 
-def _history(s: Submission, warehouse: Warehouse) -> str:
+@dataclass(frozen=True)
+class History:
+    heading: str
+    intro: str
+    chart_title: str
+    bars: list[Bar]
+    reconciliation: list[tuple[object, ...]] | None   # council returns only
+
+
+def _history(s: Submission, warehouse: Warehouse, checking: bool) -> History | None:
     if s.source == "council":
-        return _council_history(s, warehouse)
+        return _council_history(s, warehouse, checking)
     if s.source == "police":
-        return _force_history(s, warehouse)
-    return ""
+        return _force_history(s, warehouse, checking)
+    return None
 
 
 def _note(s: Submission) -> str:
     return "this return" if s.status == "loaded" else f"this return, {s.status}"
 
 
-def _council_history(s: Submission, warehouse: Warehouse) -> str:
+def _council_history(s: Submission, warehouse: Warehouse, checking: bool) -> History | None:
     """Missing/away periods per collection year: the returns in use, and this one."""
-    shown = [x for x in warehouse.loaded("council", s.authority_gss) if x is not s]
-    shown = sorted([*shown, s], key=lambda x: (x.collection_year, x is s))
+    others = [x for x in warehouse.loaded("council", s.authority_gss) if x is not s]
+    if checking and not others:
+        return None
+    shown = sorted([*others, s], key=lambda x: (x.collection_year, x is s))
 
     def periods(x: Submission) -> int | None:
         # Rows in raw when it was loaded; else the rows the gate counted in missing.csv.
         return warehouse.council_missing.get(x.submission_id, x.rows_by_table().get("missing"))
 
-    bars = [Bar(x.collection_year, periods(x), _note(x) if x is s else "", x is s)
-            for x in shown]
-    chart = html.bar_chart(bars, "Missing/away periods returned, by collection year")
-    rows = []
+    note = "this return, checked" if checking else _note(s)
+    bars = [Bar(x.collection_year, periods(x), note if x is s else "", x is s) for x in shown]
+    rows: list[tuple[object, ...]] | None = []
     for x, bar in zip(shown, bars, strict=True):
         try:
             year = CollectionYear.parse(x.collection_year)
@@ -222,19 +281,11 @@ def _council_history(s: Submission, warehouse: Warehouse) -> str:
             continue
         rows.append(_reconcile(year.label, year.start, year.end, bar, s.authority_gss,
                                warehouse))
-    reconciliation = table(
-        ("Collection year", "Council missing/away periods",
-         "Police incidents: looked after, this authority responsible",
-         "Police months returned", "Police incidents per council period"),
-        rows, css_class="reconciliation") if rows else "<p>No collection year to compare.</p>"
-    return (f'<section id="history"><h2>Missing/away periods by collection year</h2>'
-            f"<p>Returns in use for this authority, and this return (marked in red).</p>"
-            f"{chart}</section>"
-            f'<section id="reconciliation"><h2>Compared with police returns</h2>'
-            f"<p>Incidents that police forces reported with LOOKED_AFTER Y and this authority as "
-            f"RESPONSIBLE_LA, in the same year (1 April to 31 March). Forces flag looked-after "
-            f"children incompletely, so fewer police incidents than council periods is usual; "
-            f"many more is worth a look.</p>{reconciliation}</section>")
+    if checking and all(row[3] == "0 of 12" for row in rows):
+        rows = None  # a check with no police months to compare with: nothing to show
+    return History("Missing/away periods by collection year",
+                   "Returns in use for this authority, and this return (marked in red).",
+                   "Missing/away periods returned, by collection year", bars, rows)
 
 
 def _reconcile(label: str, start: date, end: date, bar: Bar, gss: str | None,
@@ -249,17 +300,20 @@ def _reconcile(label: str, start: date, end: date, bar: Bar, gss: str | None,
     return (name, council, police, f"{months} of 12", ratio)
 
 
-def _force_history(s: Submission, warehouse: Warehouse) -> str:
+def _force_history(s: Submission, warehouse: Warehouse, checking: bool) -> History | None:
     """The force's incidents per month: the months in use, and this one."""
-    shown = [x for x in warehouse.loaded("police", s.authority_gss) if x is not s]
-    shown = sorted([*shown, s], key=lambda x: (x.collection_year, x is s))
+    others = [x for x in warehouse.loaded("police", s.authority_gss) if x is not s]
+    if checking and not others:
+        return None
+    shown = sorted([*others, s], key=lambda x: (x.collection_year, x is s))
     at = shown.index(s)
     shown = shown[max(0, at - MONTHS_CHARTED + 1):at + 1]
+    note = "this return, checked" if checking else _note(s)
     bars = [Bar(x.collection_year,
                 warehouse.police_incidents.get(x.submission_id,
                                                x.rows_by_table().get("incidents")),
-                _note(x) if x is s else "", x is s) for x in shown]
-    return (f'<section id="history"><h2>Incidents by month</h2>'
-            f"<p>This force's months in use up to this one, and this file (marked in red).</p>"
-            f"{html.bar_chart(bars, 'Incidents returned, by month')}</section>")
+                note if x is s else "", x is s) for x in shown]
+    return History("Incidents by month",
+                   "This force's months in use up to this one, and this file (marked in red).",
+                   "Incidents returned, by month", bars, None)
 

@@ -43,8 +43,9 @@ FILE_KINDS = {
     "empty_file": ("missing.csv", "", "mfc.file.empty"),
     "truncated_file": ("missing.csv", "", "mfc.file.truncated"),
     "corrected_resubmission": ("missing.csv", "", "mfc.submission.superseded"),
-    "late_file": ("missing.csv", "", "mfc.submission.late"),
 }
+# No "late" defect: lateness is judged on when the warehouse receives a return, not on
+# anything in its files (tests/test_cross_submission.py, tests/test_national_page.py).
 # File defects after which missing.csv rows can no longer be read as CSV rows.
 UNREADABLE = {"missing_column", "renamed_column", "semicolon_delimiter", "xlsx_not_csv",
               "empty_file", "truncated_file"}
@@ -188,14 +189,13 @@ class Injector:
             cut = data.rstrip(b"\n").rfind(b"\n") + 1 + 8  # eight bytes into the last row
             files["missing.csv"] = data[:cut]
             line = len(tables["missing"]) + 1
-        elif kind == "corrected_resubmission" and tables["missing"]:
+        elif kind == "corrected_resubmission" and tables["missing"] \
+                and _parse(tables["missing"][0][3]):  # a row defect may have spoilt its date
             earlier = [list(r) for r in tables["missing"]]
             start = _parse(earlier[0][3])
             earlier[0][4] = _uk(start - timedelta(days=2))
             extras["earlier"] = {**files, "missing.csv": to_csv(MISSING.columns, earlier)}
             line = 2
-        elif kind == "late_file":
-            extras["delivered_late"] = True
         else:
             return
         manifest.append((name, line, column, kind, check))
@@ -222,8 +222,6 @@ def verify(out: Path, file: str, line: str, column: str, kind: str) -> bool:
     if kind == "corrected_resubmission":  # the earlier delivery differs from the one in landing/
         corrected = out / file.replace("resubmissions/1/", "landing/", 1)
         return path.read_bytes() != corrected.read_bytes()
-    if kind == "late_file":
-        return path.exists()
     data = path.read_bytes()
     if kind == "empty_file":
         return data == b""

@@ -166,8 +166,8 @@ class Writer:
             for name, data in extras["earlier"].items():
                 (earlier / name).write_bytes(data)
                 os.utime(earlier / name, (first, first))
-        # Delivered in May after the year; a late return after the deadline (30 June).
-        delivered_on = datetime(ay.year_ending, 9 if extras.get("delivered_late") else 5, 15)
+        # Dated May after the year, before the deadline (30 June), as a council's export is.
+        delivered_on = datetime(ay.year_ending, 5, 15)
         for name in files:
             os.utime(folder / name, (delivered_on.timestamp(),) * 2)
         delivered = "missing.xlsx" if "missing.xlsx" in files else MISSING.file_name

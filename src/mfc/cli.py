@@ -1,11 +1,12 @@
-"""`mfc`: the warehouse's command line (demo, run, report, docs, publish, synth, evaluate,
-dq-eval, release, db, stop)."""
+"""`mfc`: the warehouse's command line (demo, run, check, serve-check, report, docs, publish,
+synth, evaluate, dq-eval, release, db, stop, airflow)."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from mfc import config
@@ -26,6 +27,27 @@ def _run(args: argparse.Namespace) -> int:
         return _run_on_airflow(args, landing, url)
     with warehouse.run_lock(url):
         return _run_locked(args, landing, url)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from mfc.check import CheckCannotRun, Checker
+
+    out = Path(args.report)
+    try:
+        with Checker() as checker:
+            report = checker.check(Path(args.path), kind=args.kind, authority=args.authority,
+                                   period=args.period)
+    except CheckCannotRun as error:
+        print(f"mfc check: could not check {args.path}: {error}", file=sys.stderr)
+        return 2
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "index.html").write_text(report.html, encoding="utf-8")
+    (out / "failing_rows.csv").write_bytes(report.failing_rows_csv)
+    print(report.summary())
+    print(f"\nThe report: {out.resolve() / 'index.html'} (every failing row: "
+          f"{out.resolve() / 'failing_rows.csv'}). Nothing was sent, and no warehouse was "
+          "written to.")
+    return report.exit_code
 
 
 def _local_airflow_running() -> bool:
@@ -91,6 +113,12 @@ def _airflow(args: argparse.Namespace) -> int:
         local_airflow.stop()
         return 0
     return 0 if local_airflow.status() else 1
+
+
+def _serve_check(args: argparse.Namespace) -> int:
+    from mfc import serve_check
+
+    return serve_check.serve(args.port)
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -311,6 +339,33 @@ def main(argv: list[str] | None = None) -> int:
                                    "under $MFC_STATE_DIR/logs)")
     run.set_defaults(handler=_run)
 
+    check = commands.add_parser(
+        "check", help="check a return before it is sent: the nightly run's gates, nothing "
+        "stored or sent; exit 0 it would be loaded, 1 it would be quarantined, 2 it could not "
+        "be checked")
+    check.add_argument("path", help="a council return's folder (header.csv, episodes.csv, "
+                       "missing.csv), a police month file or an aggregate file")
+    check.add_argument("--kind", choices=("council", "police", "aggregate"),
+                       help="what the return is (default: a folder is a council return, a file "
+                       "named YYYY-MM.csv a police month, any other file aggregate figures)")
+    check.add_argument("--authority", help="the returning authority or force (name, GSS or DfE "
+                       "code; default: the name of the folder holding the return)")
+    check.add_argument("--year", "--period", dest="period",
+                       help="collection year YYYY-YY, or month YYYY-MM (default: the folder's or "
+                       "file's name)")
+    check.add_argument("--report", default="mfc-check-report",
+                       help="folder for the report and failing_rows.csv (default: "
+                       "./mfc-check-report)")
+    check.set_defaults(handler=_check)
+
+    serve_check = commands.add_parser(
+        "serve-check", help="a page on 127.0.0.1 where a data officer drops a return's files "
+        "and sees the report the nightly run would give, failing rows as CSV to download; the "
+        "files are checked in a temporary folder and nothing is kept")
+    serve_check.add_argument("--port", type=int, default=8765,
+                             help="port to serve on (default 8765)")
+    serve_check.set_defaults(handler=_serve_check)
+
     report = commands.add_parser(
         "report", help="write the data-quality reports: a page per submission and a national "
         "page (MFC_WAREHOUSE_URL)")
@@ -393,6 +448,9 @@ def main(argv: list[str] | None = None) -> int:
     # Keep third-party chatter (GX progress bars, platform warnings) off the user's terminal.
     os.environ.setdefault("TQDM_DISABLE", "1")
     os.environ.setdefault("PYTHONWARNINGS", "ignore")
+    # ...and in this process: platformdirs warns on every import when XDG_RUNTIME_DIR is unset
+    # (a service account, a container).
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     import psycopg
 
     try:

@@ -141,10 +141,11 @@ def discover(landing_dir: Path, kinds: Iterable | None = None) -> list[Delivery]
     return [d for kind in (kinds or KINDS) for d in kind.discover(landing_dir)]
 
 
-def register(conn: psycopg.Connection, delivery: Delivery,
-             authorities: AuthorityRegister) -> int | None:
-    """Record a delivery and archive its files; None when the same files were registered
-    before, or when a file changed while it was archived (it is left for the next run)."""
+def register(conn: psycopg.Connection, delivery: Delivery, authorities: AuthorityRegister,
+             archive_root: Path | None = None) -> int | None:
+    """Record a delivery and archive its files (under archive_root, else the archive folder);
+    None when the same files were registered before, or when a file changed while it was
+    archived (it is left for the next run)."""
     from mfc.kinds import kind
 
     of_kind = kind(delivery.source)
@@ -172,7 +173,7 @@ def register(conn: psycopg.Connection, delivery: Delivery,
             if row is None:
                 return None
             submission_id = row[0]
-            archive = config.archive_dir() / str(submission_id)
+            archive = (archive_root or config.archive_dir()) / str(submission_id)
             archive.mkdir(parents=True, exist_ok=True)
             for f in delivery.files:
                 kept = _archive(f, archive)

@@ -73,6 +73,7 @@ class Waiting:
     gss: str | None
     period_start: date | None
     delivered_at: datetime | None
+    received_at: datetime       # registered: what lateness is judged on
     files: tuple[StoredFile, ...]
 
     @property
@@ -112,6 +113,10 @@ class ReturnKind(ABC):
     content: tuple[Check, ...]  # run over a batch by GX, one query each
     readable: Check             # fails when a delivery cannot be read at all
     raw_tables: tuple[str, ...] = ()  # where promotion writes
+    cross_submission: tuple[Check, ...] = ()  # the checks cross_checks makes
+    # cross_checks joins this delivery's landing rows to other submissions' rows in one query,
+    # so it cannot read other submissions from another database (mfc check).
+    cross_checks_read_landing: bool = False
     # Submissions per gate task, before MAX_BATCHES applies: GX's cost is mostly per check and
     # run, not per row, so a batch is as large as memory and the task's length allow.
     batch_size: int = 20
@@ -198,7 +203,7 @@ def load_waiting(conn: psycopg.Connection, kind: ReturnKind,
     rows = conn.execute(
         """
         select s.submission_id, s.status, s.authority_as_delivered, s.collection_year,
-               s.authority_gss, s.period_start, s.delivered_at,
+               s.authority_gss, s.period_start, s.delivered_at, s.received_at,
                coalesce(array_agg(array[f.file_name, f.table_name, f.archived_path, f.problem]
                                   order by f.file_name) filter (where f.file_name is not null),
                         '{}')
@@ -288,9 +293,37 @@ def decide(conn: psycopg.Connection, kind: ReturnKind, waiting: Waiting, failed:
     return "quarantined"
 
 
+@dataclass(frozen=True)
+class DryRun:
+    """A gate run that loads nothing (mfc check, in a scratch database): each submission is
+    decided, never promoted. Its cross-submission checks read the warehouse at history_url, in
+    read-only transactions, or are not run when no warehouse is configured."""
+
+    history_url: str | None
+
+    def cross_checks(self, kind: ReturnKind, waiting: Waiting, landed: Landed,
+                     rows: dict[str, int]) -> list[CheckResult]:
+        if self.history_url is None:
+            return gates.not_run(kind.cross_submission, (
+                "no warehouse is configured, so there are no earlier returns to compare with."))
+        if kind.cross_checks_read_landing:
+            return gates.not_run(kind.cross_submission, (
+                "compared with the warehouse's loaded figures in the nightly run only."))
+        with psycopg.connect(self.history_url,
+                             options="-c default_transaction_read_only=on") as history:
+            return kind.cross_checks(history, waiting, landed, rows)
+
+    @staticmethod
+    def decide(conn: psycopg.Connection, waiting: Waiting, failed: list[str]) -> str:
+        status = "quarantined" if failed else "loaded"  # 'loaded': would be, were it sent
+        set_status(conn, waiting.submission_id, status)
+        return status
+
+
 def gate_and_load_batch(url: str, kind: ReturnKind, submission_ids: list[int],
-                        run_id: str) -> list[Outcome]:
-    """Check a batch of submissions of one kind and load each whole, or quarantine it whole."""
+                        run_id: str, dry_run: DryRun | None = None) -> list[Outcome]:
+    """Check a batch of submissions of one kind and load each whole, or quarantine it whole
+    (with dry_run: decide each, load nothing)."""
     outcomes: dict[int, Outcome] = {}
     # Autocommit, so each `with conn.transaction()` commits: GX reads landing on its own
     # connection and must see what was landed.
@@ -332,7 +365,8 @@ def gate_and_load_batch(url: str, kind: ReturnKind, submission_ids: list[int],
                 else:
                     results.append(CheckResult(check, "NOT_RUN",
                                                message=f"Not run: {got.why_not(check)}"))
-            results += kind.cross_checks(conn, waiting[sid], got, rows[sid])
+            results += (dry_run.cross_checks(kind, waiting[sid], got, rows[sid]) if dry_run
+                        else kind.cross_checks(conn, waiting[sid], got, rows[sid]))
             failed = [r.check.check_id for r in results if r.blocks]
             sources = {t.name: (t.landing_table, got.files.get(t.name, t.file_name))
                        for t in kind.tables}
@@ -345,9 +379,12 @@ def gate_and_load_batch(url: str, kind: ReturnKind, submission_ids: list[int],
                     conn.execute("update audit.releases set outcome = %s "
                                  "where submission_id = %s",
                                  (f"could not be loaded: {unloadable}", sid))
-                status = decide(conn, kind, waiting[sid], failed,
-                                released=sid in released and not unloadable)
-                kind.after_decision(conn, waiting[sid], status, run_id)
+                if dry_run:
+                    status = dry_run.decide(conn, waiting[sid], failed)
+                else:
+                    status = decide(conn, kind, waiting[sid], failed,
+                                    released=sid in released and not unloadable)
+                    kind.after_decision(conn, waiting[sid], status, run_id)
                 clear_landing(conn, kind, sid)
                 faults.pause_here("promoting")  # promoted, not yet committed
             outcomes[sid] = Outcome(sid, status, failed)

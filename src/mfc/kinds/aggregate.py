@@ -137,6 +137,8 @@ class AggregateFiles(OneFileKind):
     suffixes = SUFFIXES
     batch_size = 50
     raw_tables = ("raw.aggregate_values",)
+    cross_submission = aggregate_checks.CROSS_SUBMISSION
+    cross_checks_read_landing = True
 
     def period_of(self, path: Path) -> str:
         return path.stem

@@ -10,13 +10,13 @@ return between registering and gating, as the warehouse would have recorded it.
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from browser import accessibility_violations, chromium, requests_sent
 from helpers import (
     AGGREGATE_GOOD,
     create_database,
@@ -35,8 +35,6 @@ from mfc import config, landing, reports, warehouse
 from mfc.geography import AuthorityRegister
 from mfc.returns.council import CollectionYear
 
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-CHROMIUM = Path("/usr/bin/chromium")
 UK = ZoneInfo("Europe/London")
 STARTED = "2023-04-01"
 TODAY = date(2024, 9, 15)   # 2022-23 and 2023-24 are past their deadlines, 2024-25 is not
@@ -129,30 +127,10 @@ def planted(server_url, tmp_path_factory):
         drop_database(server_url, url)
 
 
-def _options():
-    from selenium import webdriver
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
-        options.add_argument(argument)
-    # Every request the page makes is in the performance log (Network.requestWillBeSent).
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})
-    return options
-
-
 @pytest.fixture(scope="module")
 def browser():
-    if not (CHROMEDRIVER.exists() and CHROMIUM.exists()):
-        pytest.fail("Debian's chromium and chromium-driver are not installed: run `make test`, "
-                    "which installs them (/usr/bin/chromium, /usr/bin/chromedriver).")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    # An explicit driver path: selenium's manager then downloads nothing (machines are offline).
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=_options())
-    yield driver
-    driver.quit()
+    with chromium() as driver:
+        yield driver
 
 
 def _open(browser, page: Path):
@@ -388,13 +366,10 @@ def test_the_page_fetches_nothing_from_anywhere(planted, browser):
     from selenium.webdriver.common.by import By
 
     _, out, _ = planted
-    browser.get_log("performance")  # what went before
+    requests_sent(browser)  # what went before
     _open(browser, out / "index.html")
     browser.find_element(By.XPATH, "//th[normalize-space()='Authority']/button").click()
-    requested = [json.loads(entry["message"])["message"]["params"]["request"]["url"]
-                 for entry in browser.get_log("performance")
-                 if json.loads(entry["message"])["message"]["method"]
-                 == "Network.requestWillBeSent"]
+    requested = requests_sent(browser)
     assert requested and all(url.startswith("file://") for url in requested), requested
     page = (out / "index.html").read_text()
     assert not re.search(r"<(script|img|link|iframe)[^>]*\b(src|href)=", page)
@@ -403,15 +378,9 @@ def test_the_page_fetches_nothing_from_anywhere(planted, browser):
 def test_the_page_passes_an_automated_accessibility_check(planted, browser):
     """axe-core, bundled with axe-selenium-python (nothing fetched): headings, table headers,
     names, contrast."""
-    from axe_selenium_python import Axe
-
     _, out, _ = planted
     _open(browser, out / "index.html")
-    axe = Axe(browser)
-    axe.inject()
-    violations = [f"{v['id']}: {v['help']} ({[n['target'] for n in v['nodes']][:3]})"
-                  for v in axe.run()["violations"]]
-    assert violations == []
+    assert accessibility_violations(browser) == []
 
 
 def test_collection_started_is_a_date(monkeypatch, tmp_path):

@@ -13,31 +13,18 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from browser import accessibility_violations, chromium
 from helpers import deliver, gate_submission, good_tables, query
 
 from mfc import landing, pipeline, reports
 
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-CHROMIUM = Path("/usr/bin/chromium")
 AFTER_THE_DEADLINE = date(2024, 7, 1)  # 2023-24 returns were due by 30 June 2024
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not (CHROMEDRIVER.exists() and CHROMIUM.exists()):
-        pytest.fail("Debian's chromium and chromium-driver are not installed: run `make test`, "
-                    "which installs them (/usr/bin/chromium, /usr/bin/chromedriver).")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
-        options.add_argument(argument)
-    # An explicit driver path: selenium's manager then downloads nothing (machines are offline).
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    yield driver
-    driver.quit()
+    with chromium() as driver:
+        yield driver
 
 
 def _gate(url: str, landing_dir: Path, run_id: str) -> list[pipeline.Outcome]:
@@ -266,16 +253,6 @@ def spoilt(server_url, tmp_path_factory):
     drop_database(server_url, url)
 
 
-def _axe_violations(browser) -> list[str]:
-    """What axe-core (bundled with axe-selenium-python: nothing fetched) finds on the page."""
-    from axe_selenium_python import Axe
-
-    axe = Axe(browser)
-    axe.inject()
-    found = axe.run()["violations"]
-    return [f"{v['id']}: {v['help']} ({[n['target'] for n in v['nodes']]})" for v in found]
-
-
 def _fetched(browser) -> list[str]:
     """Every resource the open page loaded, as the browser recorded it."""
     return browser.execute_script(
@@ -364,7 +341,7 @@ def test_the_submission_page_is_accessible_and_fetches_nothing(spoilt, browser):
         assert table.find_element(By.TAG_NAME, "caption").text
         assert all(th.get_attribute("scope") in ("col", "row")
                    for th in table.find_elements(By.TAG_NAME, "th"))
-    assert _axe_violations(browser) == []
+    assert accessibility_violations(browser) == []
     assert _fetched(browser) == []
 
 
@@ -400,7 +377,7 @@ def test_a_return_only_checked_gets_the_same_page_with_would_be(spoilt, browser,
     assert csv_link.get_attribute("download") == "failing_rows.csv"
     assert _cells(browser.find_element(By.ID, "check-1006"))[0] == [
         "missing.csv", "X", "12", "lines 5, 6, 7, 8, 9 and 7 more"]
-    assert _axe_violations(browser) == []
+    assert accessibility_violations(browser) == []
 
 
 def test_the_verdict_for_a_return_that_would_load(spoilt):
@@ -510,7 +487,7 @@ def test_the_check_catalogue_is_offline_and_says_how_to_fix_each_check(spoilt, b
     columns = browser.find_element(By.ID, "council-mfc.missing.columns").text
     assert "expect_table_columns_to_match_set" in columns
     assert "column_set: child, dob, missing, mis_start, mis_end" in columns
-    assert _axe_violations(browser) == []
+    assert accessibility_violations(browser) == []
 
 
 def test_a_check_with_more_failing_rows_than_kept_says_so(spoilt, browser, tmp_path):

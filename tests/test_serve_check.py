@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import csv
 import io
-import json
 import queue
 import signal
 import socket
@@ -26,6 +25,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
+from browser import accessibility_violations, chromium, network_log
 from helpers import (
     AGGREGATE_GOOD,
     CLEVELAND,
@@ -40,8 +40,6 @@ from mfc import cli
 from mfc.check import Checker
 from mfc.serve_check import Limits, create_app
 
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-CHROMIUM = Path("/usr/bin/chromium")
 LIMIT = 64 * 1024  # the largest file the page takes here (MAX_FILE_BYTES is 50 MB)
 CSV_HEADER = ["check_id", "severity", "result", "file", "line", "column", "value", "message"]
 
@@ -108,25 +106,8 @@ def downloads(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def browser(downloads):
-    if not (CHROMEDRIVER.exists() and CHROMIUM.exists()):
-        pytest.fail("Debian's chromium and chromium-driver are not installed: run `make test`, "
-                    "which installs them (/usr/bin/chromium, /usr/bin/chromedriver).")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage"):
-        options.add_argument(argument)
-    options.add_experimental_option("prefs", {"download.default_directory": str(downloads),
-                                              "download.prompt_for_download": False})
-    options.set_capability("goog:loggingPrefs", {"performance": "ALL"})  # every request
-    # An explicit driver path: selenium's manager then downloads nothing (machines are offline).
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    driver.execute_cdp_cmd("Browser.setDownloadBehavior",
-                           {"behavior": "allow", "downloadPath": str(downloads)})
-    yield driver
-    driver.quit()
+    with chromium(downloads) as driver:
+        yield driver
 
 
 class Network:
@@ -135,13 +116,12 @@ class Network:
 
     def __init__(self, browser) -> None:
         self.browser = browser
-        self.browser.get_log("performance")  # what earlier tests left
+        network_log(self.browser)  # what earlier tests left
         self.requests: list[str] = []
         self.statuses: dict[str, list[int]] = {}
 
     def read(self) -> None:
-        for entry in self.browser.get_log("performance"):
-            message = json.loads(entry["message"])["message"]
+        for message in network_log(self.browser):
             if message["method"] == "Network.requestWillBeSent":
                 self.requests.append(message["params"]["request"]["url"])
             elif message["method"] == "Network.responseReceived":
@@ -160,16 +140,6 @@ def network(browser, site, scratch):
     elsewhere = [url for url in log.requests if not url.startswith((f"{site}/", "data:"))]
     assert elsewhere == []
     assert list(scratch.iterdir()) == []
-
-
-def _axe_violations(browser) -> list[str]:
-    from axe_selenium_python import Axe
-
-    axe = Axe(browser)
-    axe.inject()
-    results = axe.run()
-    return [f"{v['id']}: {v['help']} ({len(v['nodes'])} element(s), e.g. "
-            f"{v['nodes'][0]['html']})" for v in results["violations"]]
 
 
 def _return_files(folder: Path, tables=None, authority: str = "806") -> dict[str, Path]:
@@ -261,7 +231,7 @@ def test_the_form_names_every_field_and_passes_an_accessibility_check(browser, s
     assert "At most 10 files, each at most 64 KB." in hint
     forces = browser.find_elements(By.CSS_SELECTOR, "#force option")
     assert len(forces) == 44 and "Cleveland (E23000013)" in [o.text for o in forces]
-    assert _axe_violations(browser) == []
+    assert accessibility_violations(browser) == []
 
 
 def test_a_clean_council_return_passes(browser, site, network, checker, tmp_path):
@@ -280,7 +250,7 @@ def test_a_clean_council_return_passes(browser, site, network, checker, tmp_path
     assert browser.find_element(By.ID, "outcome").text == "Would be loaded."
     assert body.index("Would be loaded.") < body.index("Summary")
     assert "Failed checks and warnings\nNone." in body
-    assert _axe_violations(browser) == []
+    assert accessibility_violations(browser) == []
     # Its CSV is the header alone; the link back leads to an empty form.
     href = browser.find_element(By.ID, "csv").get_attribute("href")
     assert base64.b64decode(href.split(",", 1)[1]).decode().splitlines() == [
@@ -317,7 +287,7 @@ def test_each_defect_is_shown_where_it_is_and_the_csv_downloads(
                               "Lines as delivered": "line 4"},
         "mfc.episodes.ls": {"File": "episodes.csv", "LS": "C9", "Rows": "1",
                             "Lines as delivered": "line 2"}}
-    assert _axe_violations(browser) == []
+    assert accessibility_violations(browser) == []
 
     link = browser.find_element(By.ID, "csv")
     assert link.get_attribute("download") == "failing_rows.csv"
@@ -357,7 +327,7 @@ def test_a_file_of_the_wrong_type_is_refused_and_nothing_checked(
 
     assert browser.find_element(By.ID, "kind-council").is_selected()
     assert browser.find_element(By.ID, "authority").get_attribute("value") == "806"
-    assert _axe_violations(browser) == []
+    assert accessibility_violations(browser) == []
 
 
 def test_an_oversized_file_is_refused_and_nothing_checked(
@@ -392,7 +362,7 @@ def test_a_bad_authority_and_year_are_named_beside_their_fields(
     upload(browser, site, "council", files.values(), authority="Gotham", year="2023-24")
     assert _errors(browser)["authority"].startswith("Authority 'Gotham' on 2024-03-31: ")
     assert checker.checked == before
-    assert _axe_violations(browser) == []
+    assert accessibility_violations(browser) == []
 
 
 def test_a_police_month_file_is_checked_for_its_force_and_month(
@@ -409,7 +379,7 @@ def test_a_police_month_file_is_checked_for_its_force_and_month(
     assert browser.find_element(By.TAG_NAME, "h1").text == (
         "Check of a return not yet submitted: Cleveland (E23000013), police month file 2024-03")
     assert browser.find_element(By.ID, "outcome").text == "Would be loaded."
-    assert _axe_violations(browser) == []
+    assert accessibility_violations(browser) == []
 
 
 def test_aggregate_figures_in_a_workbook_are_checked(browser, site, network, tmp_path):

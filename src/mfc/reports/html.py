@@ -1,5 +1,5 @@
-"""The reports' HTML: Jinja2 templates (src/mfc/reports/templates, autoescaped), and the
-building blocks older pages still use (escaped text, tables, SVG bars, a page).
+"""The reports' HTML: Jinja2 templates (src/mfc/reports/templates, autoescaped; _macros.html
+has the tables and the SVG bar chart), their shared CSS, and the facts they format.
 
 The pages are read on machines with no internet, often opened straight from a shared drive:
 one file each, inline CSS, nothing fetched from anywhere (no external script, style, font or
@@ -8,11 +8,9 @@ image).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from html import escape
 from zoneinfo import ZoneInfo
 
 import jinja2
@@ -41,37 +39,8 @@ svg text { font-size: 13px; }
 """
 
 
-def text(value: object) -> str:
-    """A value as a reader sees it; blank cells say so rather than vanish."""
-    if value is None or value == "":
-        return "(blank)"
-    return escape(str(value))
-
-
 def when(moment: datetime | None) -> str:
     return moment.astimezone(UK).strftime("%d %B %Y, %H:%M") if moment else "not known"
-
-
-def table(header: Sequence[str] | None, rows: Iterable[Sequence[object]], *,
-          css_class: str = "", raw: bool = False) -> str:
-    """A table (no header row when header is None); cells are escaped unless raw (the caller
-    built them as HTML)."""
-    head = ("<thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in header) + "</tr></thead>"
-            if header else "")
-    body = []
-    for row in rows:
-        cells = []
-        for cell in row:
-            number = isinstance(cell, int | float) and not isinstance(cell, bool)
-            content = str(cell) if raw and isinstance(cell, str) else text(cell)
-            cells.append(f'<td class="number">{content}</td>' if number else f"<td>{content}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    klass = f' class="{css_class}"' if css_class else ""
-    return f"<table{klass}>{head}<tbody>{''.join(body)}</tbody></table>"
-
-
-def link(href: str, label: str) -> str:
-    return f'<a href="{escape(href)}">{escape(label)}</a>'
 
 
 @dataclass(frozen=True)
@@ -80,37 +49,6 @@ class Bar:
     value: int | None   # None: not counted (the file could not be read)
     note: str = ""      # e.g. 'this return, not loaded'
     marked: bool = False
-
-
-def bar_chart(bars: Sequence[Bar], title: str) -> str:
-    """Horizontal bars, each with its label and its number written beside it."""
-    row, label_width, bar_width = 26, 260, 420
-    top = max((b.value or 0 for b in bars), default=0) or 1
-    parts = [f'<svg class="chart" role="img" width="{label_width + bar_width + 80}" '
-             f'height="{row * len(bars) + 10}" xmlns="http://www.w3.org/2000/svg">'
-             f"<title>{escape(title)}</title>"]
-    for i, bar in enumerate(bars):
-        y = 5 + i * row
-        width = round(bar_width * (bar.value or 0) / top)
-        name = f"{bar.label} ({bar.note})" if bar.note else bar.label
-        colour = "#d4351c" if bar.marked else "#1d70b8"
-        value = "not counted" if bar.value is None else str(bar.value)
-        parts.append(
-            f'<g class="bar{" marked" if bar.marked else ""}" data-label="{escape(bar.label)}">'
-            f'<text class="name" x="0" y="{y + 16}">{escape(name)}</text>'
-            f'<rect x="{label_width}" y="{y}" width="{width}" height="{row - 6}" '
-            f'fill="{colour}"/>'
-            f'<text class="value" x="{label_width + width + 6}" y="{y + 16}">{value}</text></g>')
-    parts.append("</svg>")
-    return "".join(parts)
-
-
-def page(title: str, body: str) -> str:
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{escape(title)}</title><style>{STYLE}</style></head>"
-        f"<body>{body}</body></html>\n"
-    )
 
 
 @cache

@@ -178,12 +178,18 @@ def upload(browser, site: str, kind: str, files: Iterable[Path], **fields: str) 
 
 
 def _gone(element) -> bool:
-    from selenium.common.exceptions import StaleElementReferenceException
+    """The page holding element has been replaced. Mid-navigation, chromedriver may say so as
+    an inspector error rather than a stale element."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 
     try:
         element.is_enabled()
     except StaleElementReferenceException:
         return True
+    except WebDriverException as error:
+        if "does not belong to the document" in str(error):
+            return True
+        raise
     return False
 
 

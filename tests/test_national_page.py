@@ -139,10 +139,11 @@ def _open(browser, page: Path):
 
 
 def _rows(table) -> list[list[str]]:
-    from selenium.webdriver.common.by import By
-
-    return [[cell.text for cell in row.find_elements(By.CSS_SELECTOR, "th, td")]
-            for row in table.find_elements(By.CSS_SELECTOR, "tbody tr")]
+    """The table's body as the reader sees it, cell by cell: one call to the browser (a call
+    per cell made a 150-row table take a minute to read)."""
+    return table.parent.execute_script(
+        "return Array.from(arguments[0].querySelectorAll('tbody tr')).map(row => "
+        "Array.from(row.querySelectorAll('th, td')).map(cell => cell.innerText.trim()))", table)
 
 
 def _authorities(browser) -> list[list[str]]:

@@ -91,7 +91,7 @@ def site(server_url, tmp_path):
 
 def mfc(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "mfc.cli", *args], env=env, capture_output=True,
-                          text=True, timeout=300)
+                          text=True, timeout=900)
 
 
 def api(base: str, token: str, path: str):
